@@ -1,0 +1,57 @@
+# The README's commands. `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint typecheck openapi migrate seed bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $(RUNTIME_STAMP) $@
+
+run: $(RUNTIME_STAMP)
+	$(PY) -m app migrate
+	$(PY) -m app seed-demo
+	$(PY) -m app serve --banner
+
+migrate: $(RUNTIME_STAMP)
+	$(PY) -m app migrate
+
+seed: $(RUNTIME_STAMP)
+	$(PY) -m app seed-demo
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check app tests migrations $(wildcard bench)
+	$(VENV)/bin/ruff format --check app tests
+
+typecheck: $(DEV_STAMP)
+	$(VENV)/bin/mypy
+
+openapi: $(RUNTIME_STAMP)
+	$(PY) -m app openapi
+
+# The suite runs on SQLite always, and again on PostgreSQL when TEST_DATABASE_URL names one.
+test: lint typecheck
+	$(PY) -m app openapi --check
+	env -u TEST_DATABASE_URL $(PY) -m pytest -q -p no:cacheprovider
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
+		$(PY) -m pytest -q -p no:cacheprovider; \
+	else \
+		echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
