@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.kit.types import DbId
+from app.models.activities import ActivityType, MassOrg, WalkInPolicy
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Latitude = Annotated[
+    float, Field(ge=-90, le=90, description="WGS-84 (wx.getLocation type 'wgs84')")
+]
+Longitude = Annotated[
+    float, Field(ge=-180, le=180, description="WGS-84 (wx.getLocation type 'wgs84')")
+]
+
+
+class Venue(BaseModel):
+    venue_name: ShortText | None = None
+    venue_latitude: Latitude | None = None
+    venue_longitude: Longitude | None = None
+    geofence_radius_m: int | None = Field(
+        default=None, ge=10, le=5000, description="Check-in radius around the venue"
+    )
+
+    @model_validator(mode="after")
+    def _coordinates_together(self) -> Venue:
+        given = [self.venue_latitude is not None, self.venue_longitude is not None]
+        if any(given) and not all(given):
+            raise ValueError("venue_latitude and venue_longitude go together")
+        return self
+
+
+class ActivityFields(Venue):
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    host_member_id: DbId | None = None
+    recorder_member_id: DbId | None = None
+    lecturer_member_id: DbId | None = Field(default=None, description="党课 lecturer, a member")
+    lecturer_name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None
+    ) = Field(default=None, description="党课 lecturer from outside")
+    walk_in_policy: WalkInPolicy | None = None
+    co_hosts: list[MassOrg] | None = Field(
+        default=None, max_length=3, description="工会, 妇联, 共青团"
+    )
+
+
+class ActivityCreate(ActivityFields):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: DbId
+    type: ActivityType
+    title: Title
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    expected_member_ids: list[DbId] | None = Field(
+        default=None, max_length=2000, description="Default: the organization's members"
+    )
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> ActivityCreate:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class ActivityUpdate(ActivityFields):
+    model_config = ConfigDict(extra="forbid")
+
+    type: ActivityType | None = None
+    title: Title | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ExpectedChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member_ids: list[DbId] = Field(min_length=1, max_length=500)
+
+
+class ActivityRead(BaseModel):
+    id: int
+    org_id: int
+    type: ActivityType
+    title: str
+    description: str | None
+    status: str = Field(description="draft, published, ended or cancelled")
+    starts_at: datetime
+    ends_at: datetime
+    host_member_id: int | None
+    recorder_member_id: int | None
+    lecturer_member_id: int | None
+    lecturer_name: str | None
+    venue_name: str | None
+    venue_latitude: float | None
+    venue_longitude: float | None
+    geofence_radius_m: int | None
+    walk_in_policy: WalkInPolicy
+    co_hosts: list[MassOrg]
+    expected_count: int
+    published_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+
+
+class ExpectedMember(BaseModel):
+    member_id: int
+    name: str

@@ -1,0 +1,468 @@
+"""Activities: created by a secretary, an instructor or a committee admin in scope;
+published, changed or cancelled with an event recorded for the notification system."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.scope import Principal, Scope
+from app.errors import Conflict, NotFound, Unprocessable
+from app.members import service as members_service
+from app.models import (
+    Activity,
+    ActivityCoHost,
+    ActivityEvent,
+    ActivityEventKind,
+    ActivityStatus,
+    ExpectedAttendee,
+    Member,
+    OrgClosure,
+    OrgKind,
+)
+from app.orgs import service as orgs_service
+
+EDITABLE = (
+    "type",
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "host_member_id",
+    "recorder_member_id",
+    "lecturer_member_id",
+    "lecturer_name",
+    "venue_name",
+    "venue_latitude",
+    "venue_longitude",
+    "geofence_radius_m",
+    "walk_in_policy",
+)
+# Changes members must hear about: when and where.
+NOTIFIED_FIELDS = frozenset(
+    {"starts_at", "ends_at", "venue_name", "venue_latitude", "venue_longitude"}
+)
+
+
+def activity_not_found() -> NotFound:
+    return NotFound("activity.not_found", "活动不存在", "Activity not found")
+
+
+def _in_utc(values: dict[str, Any]) -> dict[str, Any]:
+    """Times as the database gives them back, so answers and event payloads agree."""
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def effective_status(activity: Activity, now: datetime) -> str:
+    if activity.status is ActivityStatus.PUBLISHED and activity.ends_at <= now:
+        return "ended"
+    return activity.status.value
+
+
+def in_org_subtree(org_column: Any, member: type[Member] = Member) -> ColumnElement[bool]:
+    """The member's relation or workplace lies in the subtree of ``org_column``."""
+    # Used two levels down (activity > member > closure): auto-correlation reaches only the
+    # immediately enclosing SELECT, so the activity would become a FROM of its own and any
+    # activity would do. correlate_except correlates the member and the activity at any level.
+    return exists(
+        select(OrgClosure.ancestor_id)
+        .where(
+            OrgClosure.ancestor_id == org_column,
+            OrgClosure.descendant_id.in_([member.relation_org_id, member.workplace_org_id]),
+        )
+        .correlate_except(OrgClosure)
+    )
+
+
+def visible_to_member(member_id: int) -> ColumnElement[bool]:
+    """An activity a member may see: they are expected, or it belongs to an organization
+    whose subtree holds their relation or workplace (walk-ins, 流动党员)."""
+    expected = exists(
+        select(ExpectedAttendee.member_id).where(
+            ExpectedAttendee.activity_id == Activity.id, ExpectedAttendee.member_id == member_id
+        )
+    )
+    nearby = exists(
+        select(Member.id).where(Member.id == member_id, in_org_subtree(Activity.org_id))
+    )
+    return or_(expected, nearby)
+
+
+async def get_managed(session: AsyncSession, scope: Scope, activity_id: int) -> Activity:
+    activity = await session.scalar(
+        select(Activity).where(Activity.id == activity_id, scope.covers(Activity.org_id))
+    )
+    if activity is None:
+        raise activity_not_found()
+    return activity
+
+
+async def get_visible(
+    session: AsyncSession, principal: Principal, manage_scope: Scope, activity_id: int
+) -> Activity:
+    condition = manage_scope.covers(Activity.org_id)
+    if principal.member_id is not None:
+        # Members see an activity once it is published; a draft is the organizers' alone.
+        condition = or_(
+            condition,
+            and_(Activity.status != ActivityStatus.DRAFT, visible_to_member(principal.member_id)),
+        )
+    activity = await session.scalar(select(Activity).where(Activity.id == activity_id, condition))
+    if activity is None:
+        raise activity_not_found()
+    return activity
+
+
+async def co_hosts_of(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {i: [] for i in activity_ids}
+    if activity_ids:
+        rows = await session.execute(
+            select(ActivityCoHost.activity_id, ActivityCoHost.mass_org)
+            .where(ActivityCoHost.activity_id.in_(activity_ids))
+            .order_by(ActivityCoHost.mass_org)
+        )
+        for activity_id, mass_org in rows:
+            found[activity_id].append(mass_org)
+    return found
+
+
+async def expected_counts(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, int]:
+    if not activity_ids:
+        return {}
+    rows = await session.execute(
+        select(ExpectedAttendee.activity_id, func.count())
+        .where(ExpectedAttendee.activity_id.in_(activity_ids))
+        .group_by(ExpectedAttendee.activity_id)
+    )
+    return {activity_id: count for activity_id, count in rows}
+
+
+async def _check_people(session: AsyncSession, member_scope: Scope, values: dict[str, Any]) -> None:
+    for field in ("host_member_id", "recorder_member_id", "lecturer_member_id"):
+        if values.get(field) is not None:
+            await members_service.get_in_scope(session, member_scope, values[field])
+
+
+def _check_venue(activity: Activity) -> None:
+    if activity.geofence_radius_m is not None and activity.venue_latitude is None:
+        raise Unprocessable(
+            "activity.geofence_needs_venue",
+            "设置签到范围须提供场地坐标",
+            "A geofence needs the venue coordinates",
+        )
+
+
+async def _default_expected(session: AsyncSession, org_id: int, org_kind: OrgKind) -> list[int]:
+    # A party organization expects the members whose relation it holds (in its subtree);
+    # a social organization expects the people who work there.
+    subtree = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org_id)
+    column = Member.workplace_org_id if org_kind is OrgKind.SOCIAL_ORG else Member.relation_org_id
+    rows = await session.scalars(
+        select(Member.id)
+        .where(column.in_(subtree), Member.is_lost_contact.is_(False))
+        .order_by(Member.id)
+    )
+    return list(rows)
+
+
+async def _add_expected(session: AsyncSession, activity_id: int, member_ids: Sequence[int]) -> None:
+    present = set(
+        await session.scalars(
+            select(ExpectedAttendee.member_id).where(
+                ExpectedAttendee.activity_id == activity_id,
+                ExpectedAttendee.member_id.in_(member_ids),
+            )
+        )
+    )
+    fresh = [
+        {"activity_id": activity_id, "member_id": m}
+        for m in dict.fromkeys(member_ids)
+        if m not in present
+    ]
+    if fresh:
+        await session.execute(insert(ExpectedAttendee), fresh)
+
+
+async def _members_in_scope(
+    session: AsyncSession, member_scope: Scope, member_ids: Sequence[int]
+) -> list[int]:
+    wanted = list(dict.fromkeys(member_ids))
+    found = set(
+        await session.scalars(
+            select(Member.id).where(Member.id.in_(wanted), members_service.in_scope(member_scope))
+        )
+    )
+    missing = [m for m in wanted if m not in found]
+    if missing:
+        raise NotFound(
+            "member.not_found",
+            "党员不存在",
+            "Member not found",
+            details={"member_ids": missing[:20]},
+        )
+    return wanted
+
+
+async def create(
+    session: AsyncSession,
+    manage_scope: Scope,
+    member_scope: Scope,
+    values: dict[str, Any],
+    *,
+    account_id: int,
+) -> Activity:
+    org = await orgs_service.get_in_scope(session, manage_scope, values["org_id"])
+    await _check_people(session, member_scope, values)
+    values = _in_utc(values)
+    activity = Activity(
+        org_id=org.id,
+        checkin_secret=os.urandom(32),
+        created_by_account_id=account_id,
+        **{k: values[k] for k in EDITABLE if values.get(k) is not None},
+    )
+    _check_venue(activity)
+    session.add(activity)
+    await session.flush()
+    for mass_org in dict.fromkeys(values.get("co_hosts") or []):
+        session.add(ActivityCoHost(activity_id=activity.id, mass_org=mass_org))
+    if values.get("expected_member_ids") is not None:
+        expected = await _members_in_scope(session, member_scope, values["expected_member_ids"])
+    else:
+        expected = await _default_expected(session, org.id, org.kind)
+    await _add_expected(session, activity.id, expected)
+    await session.flush()
+    return activity
+
+
+def _record_event(
+    session: AsyncSession,
+    activity: Activity,
+    kind: ActivityEventKind,
+    now: datetime,
+    due_at: datetime | None = None,
+    **payload: Any,
+) -> None:
+    session.add(
+        ActivityEvent(
+            activity_id=activity.id,
+            kind=kind,
+            payload={
+                "title": activity.title,
+                "starts_at": activity.starts_at.isoformat(),
+                **payload,
+            },
+            created_at=now,
+            due_at=due_at or now,
+        )
+    )
+
+
+async def _supersede_reminders(session: AsyncSession, activity_id: int, now: datetime) -> None:
+    await session.execute(
+        update(ActivityEvent)
+        .where(
+            ActivityEvent.activity_id == activity_id,
+            ActivityEvent.kind == ActivityEventKind.REMINDER,
+            ActivityEvent.delivered_at.is_(None),
+            ActivityEvent.superseded_at.is_(None),
+        )
+        .values(superseded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _schedule_reminder(
+    session: AsyncSession, activity: Activity, now: datetime, minutes_before: int
+) -> None:
+    due = activity.starts_at - timedelta(minutes=minutes_before)
+    if due > now:
+        _record_event(session, activity, ActivityEventKind.REMINDER, now, due_at=due)
+
+
+def _refuse_if_closed(activity: Activity, now: datetime) -> None:
+    if activity.status is ActivityStatus.CANCELLED:
+        raise Conflict("activity.cancelled", "活动已取消", "The activity is cancelled")
+    if effective_status(activity, now) == "ended":
+        raise Conflict("activity.ended", "活动已结束", "The activity has ended")
+
+
+async def update_activity(
+    session: AsyncSession,
+    manage_scope: Scope,
+    member_scope: Scope,
+    activity_id: int,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+    reminder_minutes: int,
+) -> Activity:
+    activity = await get_managed(session, manage_scope, activity_id)
+    _refuse_if_closed(activity, now)
+    await _check_people(session, member_scope, changes)
+    changes = _in_utc(changes)
+    changed = {
+        k
+        for k in EDITABLE
+        if k in changes and changes[k] is not None and getattr(activity, k) != changes[k]
+    }
+    for name in changed:
+        setattr(activity, name, changes[name])
+    if activity.ends_at <= activity.starts_at:
+        raise Unprocessable(
+            "activity.ends_before_start",
+            "结束时间须晚于开始时间",
+            "ends_at must be after starts_at",
+        )
+    _check_venue(activity)
+    if changes.get("co_hosts") is not None:
+        await session.execute(
+            delete(ActivityCoHost).where(ActivityCoHost.activity_id == activity.id)
+        )
+        for mass_org in dict.fromkeys(changes["co_hosts"]):
+            session.add(ActivityCoHost(activity_id=activity.id, mass_org=mass_org))
+    if activity.status is ActivityStatus.PUBLISHED and changed & NOTIFIED_FIELDS:
+        _record_event(
+            session,
+            activity,
+            ActivityEventKind.CHANGED,
+            now,
+            changed=sorted(changed & NOTIFIED_FIELDS),
+        )
+        if "starts_at" in changed:
+            await _supersede_reminders(session, activity.id, now)
+            _schedule_reminder(session, activity, now, reminder_minutes)
+    await session.flush()
+    return activity
+
+
+async def publish(
+    session: AsyncSession,
+    manage_scope: Scope,
+    activity_id: int,
+    *,
+    now: datetime,
+    reminder_minutes: int,
+) -> Activity:
+    activity = await get_managed(session, manage_scope, activity_id)
+    if activity.status is not ActivityStatus.DRAFT:
+        raise Conflict("activity.not_draft", "只有草稿可以发布", "Only a draft can be published")
+    if activity.ends_at <= now:
+        raise Conflict("activity.ended", "活动已结束", "The activity has ended")
+    activity.status = ActivityStatus.PUBLISHED
+    activity.published_at = now
+    _record_event(session, activity, ActivityEventKind.PUBLISHED, now)
+    _schedule_reminder(session, activity, now, reminder_minutes)
+    await session.flush()
+    return activity
+
+
+async def cancel(
+    session: AsyncSession, manage_scope: Scope, activity_id: int, reason: str, *, now: datetime
+) -> Activity:
+    activity = await get_managed(session, manage_scope, activity_id)
+    _refuse_if_closed(activity, now)
+    was_published = activity.status is ActivityStatus.PUBLISHED
+    activity.status = ActivityStatus.CANCELLED
+    activity.cancelled_at = now
+    activity.cancel_reason = reason
+    await _supersede_reminders(session, activity.id, now)
+    if was_published:  # nobody heard of a draft: nothing to tell
+        _record_event(session, activity, ActivityEventKind.CANCELLED, now, reason=reason)
+    await session.flush()
+    return activity
+
+
+async def list_managed(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    org_id: int | None,
+    starts_from: datetime | None,
+    starts_before: datetime | None,
+    after_id: int | None,
+    limit: int,
+) -> Sequence[Activity]:
+    query = select(Activity).where(scope.covers(Activity.org_id))
+    if org_id is not None:
+        await orgs_service.get_in_scope(session, scope, org_id)
+        query = query.where(
+            Activity.org_id.in_(
+                select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org_id)
+            )
+        )
+    if starts_from is not None:
+        query = query.where(Activity.starts_at >= starts_from)
+    if starts_before is not None:
+        query = query.where(Activity.starts_at < starts_before)
+    if after_id is not None:
+        query = query.where(Activity.id < after_id)
+    return (await session.scalars(query.order_by(Activity.id.desc()).limit(limit))).all()
+
+
+async def list_for_member(
+    session: AsyncSession,
+    member_id: int,
+    *,
+    upcoming: bool,
+    now: datetime,
+    after_id: int | None,
+    limit: int,
+) -> Sequence[Activity]:
+    query = select(Activity).where(
+        visible_to_member(member_id),
+        Activity.status.in_([ActivityStatus.PUBLISHED, ActivityStatus.CANCELLED]),
+    )
+    query = (
+        query.where(Activity.ends_at > now) if upcoming else query.where(Activity.ends_at <= now)
+    )
+    if after_id is not None:
+        query = query.where(Activity.id < after_id)
+    return (await session.scalars(query.order_by(Activity.id.desc()).limit(limit))).all()
+
+
+async def add_expected(
+    session: AsyncSession,
+    manage_scope: Scope,
+    member_scope: Scope,
+    activity_id: int,
+    member_ids: Sequence[int],
+    *,
+    now: datetime,
+) -> Activity:
+    activity = await get_managed(session, manage_scope, activity_id)
+    _refuse_if_closed(activity, now)
+    await _add_expected(
+        session, activity.id, await _members_in_scope(session, member_scope, member_ids)
+    )
+    return activity
+
+
+async def remove_expected(
+    session: AsyncSession, manage_scope: Scope, activity_id: int, member_id: int, *, now: datetime
+) -> None:
+    activity = await get_managed(session, manage_scope, activity_id)
+    _refuse_if_closed(activity, now)
+    removed = await session.execute(
+        delete(ExpectedAttendee).where(
+            ExpectedAttendee.activity_id == activity.id, ExpectedAttendee.member_id == member_id
+        )
+    )
+    if removed.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(
+            "activity.not_expected", "该党员不在应到名单中", "Member not on the expected list"
+        )
+
+
+async def expected_members(session: AsyncSession, activity_id: int) -> Sequence[tuple[int, str]]:
+    rows = await session.execute(
+        select(Member.id, Member.name)
+        .join(ExpectedAttendee, ExpectedAttendee.member_id == Member.id)
+        .where(ExpectedAttendee.activity_id == activity_id)
+        .order_by(Member.id)
+    )
+    return [(row.id, row.name) for row in rows]

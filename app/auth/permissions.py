@@ -1,0 +1,56 @@
+"""What each role may do. A role is held on an organization and reaches its whole subtree."""
+
+from __future__ import annotations
+
+import enum
+
+from app.models.members import Role
+
+
+class Permission(enum.StrEnum):
+    SELF = "self"  # any signed-in account, on its own data only
+    ORGS_READ = "orgs:read"
+    ORGS_WRITE = "orgs:write"
+    MEMBERS_READ = "members:read"
+    MEMBERS_WRITE = "members:write"
+    MEMBERS_READ_SENSITIVE = "members:read_sensitive"
+    ROLES_MANAGE = "roles:manage"
+    ACTIVITIES_MANAGE = "activities:manage"
+    ATTENDANCE_READ = "attendance:read"
+    MINUTES_REVIEW = "minutes:review"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.SECRETARY: frozenset(
+        {
+            Permission.ORGS_READ,
+            Permission.MEMBERS_READ,
+            Permission.MEMBERS_WRITE,
+            Permission.MEMBERS_READ_SENSITIVE,
+            Permission.ACTIVITIES_MANAGE,
+            Permission.ATTENDANCE_READ,
+        }
+    ),
+    Role.INSTRUCTOR: frozenset(
+        {
+            Permission.ORGS_READ,
+            Permission.MEMBERS_READ,
+            Permission.ACTIVITIES_MANAGE,
+            Permission.ATTENDANCE_READ,
+        }
+    ),
+    Role.COMMITTEE_ADMIN: frozenset(
+        {
+            Permission.ORGS_READ,
+            Permission.ORGS_WRITE,
+            Permission.MEMBERS_READ,
+            Permission.MEMBERS_WRITE,
+            Permission.MEMBERS_READ_SENSITIVE,
+            Permission.ROLES_MANAGE,
+            Permission.ACTIVITIES_MANAGE,
+            Permission.ATTENDANCE_READ,
+            Permission.MINUTES_REVIEW,
+        }
+    ),
+    Role.SYSTEM_ADMIN: frozenset(Permission),
+}

@@ -1,0 +1,178 @@
+"""Sign-in with WeChat, refresh-token rotation with reuse detection (RFC 9700 §4.14), logout."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.tokens import hash_refresh_secret, issue_access_token, new_refresh_secret
+from app.config import Settings
+from app.errors import (
+    AppError,
+    Forbidden,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    UpstreamError,
+)
+from app.integrations.wechat import WeChatClient, WeChatError, WeChatSession, WeChatUnavailable
+from app.models import Account, Member, RefreshToken
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    access_expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    account_id: int
+    member_id: int | None
+
+
+class RefreshTokenReused(Unauthorized):
+    code = "auth.refresh_reused"
+    message_zh = "登录凭证已被使用，请重新登录"
+    message_en = "Refresh token reused; sign in again"
+    persist_changes = True  # the family's revocation must stick
+
+
+def wechat_error_to_app_error(exc: WeChatError | WeChatUnavailable) -> AppError:
+    if isinstance(exc, WeChatUnavailable):
+        return ServiceUnavailable(
+            "wechat.unavailable", "微信服务繁忙，请稍后再试", "WeChat is busy"
+        )
+    if exc.errcode in (40029, 40163):
+        return Unauthorized(
+            "auth.wechat_code_invalid", "登录码无效或已使用", "Invalid or used login code"
+        )
+    if exc.errcode == 45011:
+        return TooManyRequests("auth.wechat_rate_limited", headers={"Retry-After": "60"})
+    if exc.errcode == 40226:
+        return Forbidden(
+            "auth.wechat_risky_user", "微信判定该用户存在风险", "WeChat flagged this user"
+        )
+    return UpstreamError("wechat.error", details={"errcode": exc.errcode})
+
+
+async def exchange_login_code(wechat: WeChatClient, code: str) -> WeChatSession:
+    try:
+        return await wechat.code2session(code)
+    except (WeChatError, WeChatUnavailable) as exc:
+        raise wechat_error_to_app_error(exc) from exc
+
+
+async def find_or_create_account(
+    session: AsyncSession, wechat_session: WeChatSession, now: datetime
+) -> Account:
+    by_openid = select(Account).where(Account.openid == wechat_session.openid)
+    account = await session.scalar(by_openid)
+    if account is None:
+        try:
+            async with session.begin_nested():
+                account = Account(openid=wechat_session.openid, unionid=wechat_session.unionid)
+                session.add(account)
+        except IntegrityError:
+            # A concurrent first login of the same user created it a moment ago.
+            account = (await session.scalars(by_openid)).one()
+    elif wechat_session.unionid and account.unionid != wechat_session.unionid:
+        account.unionid = wechat_session.unionid
+    if not account.is_active:
+        raise Forbidden("auth.account_disabled", "账号已停用", "Account disabled")
+    account.last_login_at = now
+    await session.flush()
+    return account
+
+
+async def _issue(
+    session: AsyncSession, settings: Settings, account_id: int, family_id: str, now: datetime
+) -> IssuedTokens:
+    secret = new_refresh_secret()
+    lifetime = timedelta(days=settings.refresh_token_days)
+    session.add(
+        RefreshToken(
+            id=str(uuid.uuid4()),
+            account_id=account_id,
+            family_id=family_id,
+            token_hash=hash_refresh_secret(secret),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    member_id = await session.scalar(select(Member.id).where(Member.account_id == account_id))
+    await session.flush()
+    return IssuedTokens(
+        access_token=issue_access_token(settings, account_id, now),
+        access_expires_in=settings.access_token_minutes * 60,
+        refresh_token=secret,
+        refresh_expires_in=int(lifetime.total_seconds()),
+        account_id=account_id,
+        member_id=member_id,
+    )
+
+
+async def start_session(
+    session: AsyncSession, settings: Settings, account: Account, now: datetime
+) -> IssuedTokens:
+    return await _issue(session, settings, account.id, str(uuid.uuid4()), now)
+
+
+async def rotate_refresh_token(
+    session: AsyncSession, settings: Settings, secret: str, now: datetime
+) -> IssuedTokens:
+    token_hash = hash_refresh_secret(secret)
+    # One conditional UPDATE is the race guard: of two requests with the same token, exactly
+    # one sees a row change; the other is treated as reuse.
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.token_hash == token_hash,
+            RefreshToken.used_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    token = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+    if token is None:
+        raise Unauthorized("auth.refresh_invalid", "登录凭证无效", "Invalid refresh token")
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if token.used_at is not None:
+            await revoke_family(session, token.family_id, now)
+            raise RefreshTokenReused()
+        if token.revoked_at is not None:
+            raise Unauthorized(
+                "auth.refresh_revoked", "登录已退出，请重新登录", "Signed out; sign in again"
+            )
+        raise Unauthorized(
+            "auth.refresh_expired", "登录已过期，请重新登录", "Refresh token expired"
+        )
+    active = await session.scalar(select(Account.is_active).where(Account.id == token.account_id))
+    if not active:
+        raise Unauthorized("auth.account_disabled", "账号不可用", "Account not available")
+    return await _issue(session, settings, token.account_id, token.family_id, now)
+
+
+async def revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def logout(session: AsyncSession, account_id: int, secret: str, now: datetime) -> None:
+    family_id = await session.scalar(
+        select(RefreshToken.family_id).where(
+            RefreshToken.token_hash == hash_refresh_secret(secret),
+            RefreshToken.account_id == account_id,
+        )
+    )
+    if family_id is not None:
+        await revoke_family(session, family_id, now)

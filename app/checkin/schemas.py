@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.kit.types import DbId
+from app.models.activities import CheckInMethod
+
+REFUSAL_CODES = {
+    "checkin.token_invalid": "422: forged, malformed, from the future or of another activity",
+    "checkin.token_expired": "422: the code's 30-second step is over; scan the current one",
+    "checkin.token_required": "422: this activity has no geofence, so a code is needed",
+    "checkin.location_required": "422: a poster or geofence check-in needs latitude and longitude",
+    "checkin.outside_geofence": "422: the point lies outside the venue's radius",
+    "checkin.outside_window": "409: check-in is not open now (see details.opens_at / closes_at)",
+    "checkin.not_expected": "409: the member is not on the expected list and walk-ins are refused",
+    "checkin.activity_cancelled": "409: the activity was cancelled",
+    "checkin.already_checked_in": "409: checked in before with another nonce; details.attendance",
+    "rate_limited": "429: too many attempts; see Retry-After",
+}
+
+
+class CheckInRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="The rotating code shown by the secretary, or the poster's scene"
+    )
+    latitude: float | None = Field(
+        default=None, ge=-90, le=90, description="WGS-84: wx.getLocation({type: 'wgs84'})"
+    )
+    longitude: float | None = Field(default=None, ge=-180, le=180, description="WGS-84")
+    accuracy: float | None = Field(
+        default=None, ge=0, le=100_000, description="Metres, from wx.getLocation"
+    )
+    client_nonce: Annotated[
+        str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    ] = Field(
+        description="A random id per check-in attempt; retrying with it replays the first answer"
+    )
+
+
+class ManualCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: DbId
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+
+
+class CheckInCode(BaseModel):
+    activity_id: int
+    token: str
+    step: int
+    expires_at: datetime = Field(
+        description="When this code stops being accepted (end of the next step)"
+    )
+    refresh_at: datetime = Field(
+        description="When the next code appears; show that one from then on"
+    )
+
+
+class AttendanceRead(BaseModel):
+    id: int
+    activity_id: int
+    member_id: int
+    method: CheckInMethod
+    checked_in_at: datetime
+    late: bool
+    walk_in: bool
+    needs_review: bool
+    review_reasons: list[str]
+    distance_m: float | None
+    checked_out_at: datetime | None
+    duration_minutes: int | None

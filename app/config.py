@@ -1,0 +1,125 @@
+"""Settings, read once from the environment (prefix ``APP_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only secrets: good enough for `make run` on a laptop, refused in production.
+_DEV_JWT_KEYS = {"dev-1": "dev-only-jwt-secret-change-me-0123456789abcdef"}
+_DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="  # 32 bytes, base64
+_DEV_HASH_KEY = "dev-only-lookup-hash-key-change-me"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class StorageBackend(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APP_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite+aiosqlite:///./data/app.db"
+    database_echo: bool = False
+    database_pool_size: int = 10
+    redis_url: str | None = None
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    default_language: str = "zh"
+    display_timezone: str = "Asia/Shanghai"
+
+    jwt_keys: dict[str, str] = Field(default_factory=lambda: dict(_DEV_JWT_KEYS))
+    jwt_signing_kid: str = "dev-1"
+    jwt_issuer: str = "dangjian-api"
+    jwt_audience: str = "dangjian-miniprogram"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+
+    data_encryption_key: str = _DEV_DATA_KEY
+    lookup_hash_key: str = _DEV_HASH_KEY
+
+    wechat_fake: bool = True
+    wechat_appid: str = "wx-dev-appid"
+    wechat_secret: str = "wx-dev-secret"  # noqa: S105 - refused in production
+    wechat_base_url: str = "https://api.weixin.qq.com"
+    wechat_timeout_seconds: float = 5.0
+    wechat_token_refresh_margin_seconds: int = 300
+    wechat_checkin_page: str = "pages/checkin/index"
+    wechat_env_version: str = "release"
+
+    rate_limit_login: str = "20/minute"
+    rate_limit_login_per_openid: str = "10/minute"
+    trust_forwarded_for: bool = False
+
+    checkin_opens_minutes_before: int = 30
+    checkin_closes_minutes_after: int = 30
+    checkin_late_grace_minutes: int = 5
+    checkin_step_seconds: int = 30
+    checkin_max_accuracy_m: float = 100.0
+    rate_limit_checkin: str = "12/minute"
+    # A whole branch may check in over the venue's one Wi-Fi: generous, but bounded.
+    rate_limit_checkin_per_ip: str = "600/minute"
+    activity_reminder_minutes_before: int = 60
+
+    page_size_default: int = 20
+    page_size_max: int = 100
+
+    # Minutes attachments: a folder here, or any S3-compatible store (path-style URLs).
+    storage_backend: StorageBackend = StorageBackend.LOCAL
+    storage_dir: str = "./data/uploads"
+    s3_endpoint: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_timeout_seconds: float = 30.0
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+
+    @model_validator(mode="after")
+    def _s3_needs_its_settings(self) -> Settings:
+        if self.storage_backend is StorageBackend.S3:
+            missing = [
+                f"APP_{name.upper()}"
+                for name in ("s3_endpoint", "s3_bucket", "s3_access_key", "s3_secret_key")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"APP_STORAGE_BACKEND=s3 needs: {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> Settings:
+        if self.jwt_signing_kid not in self.jwt_keys:
+            raise ValueError("APP_JWT_SIGNING_KID must name one of APP_JWT_KEYS")
+        if self.env is Environment.PRODUCTION:
+            leaked = [
+                name
+                for name, unsafe in (
+                    ("APP_JWT_KEYS", self.jwt_keys == _DEV_JWT_KEYS),
+                    ("APP_DATA_ENCRYPTION_KEY", self.data_encryption_key == _DEV_DATA_KEY),
+                    ("APP_LOOKUP_HASH_KEY", self.lookup_hash_key == _DEV_HASH_KEY),
+                    ("APP_WECHAT_FAKE", self.wechat_fake),
+                )
+                if unsafe
+            ]
+            if leaked:
+                raise ValueError(f"production refuses development values for: {', '.join(leaked)}")
+        return self
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+settings = Settings()

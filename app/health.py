@@ -1,0 +1,43 @@
+"""Liveness, readiness and metrics: for the orchestrator and Prometheus, not for people."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from app.auth.dependencies import public
+from app.errors import ERROR_RESPONSES, ServiceUnavailable
+from app.runtime import RuntimeDep
+
+router = APIRouter(tags=["ops"], dependencies=[Depends(public)], responses=ERROR_RESPONSES)
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz")
+async def healthz() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@router.get("/readyz")
+async def readyz(runtime: RuntimeDep) -> Health:
+    """The database answers."""
+    try:
+        async with runtime.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ServiceUnavailable(
+            "database.unavailable", "数据库不可用", "Database unavailable"
+        ) from exc
+    return Health(status="ready")
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus metrics: requests, latencies and errors by route."""
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,9 @@
+from app.integrations.wechat.client import (
+    PhoneInfo,
+    WeChatClient,
+    WeChatError,
+    WeChatSession,
+    WeChatUnavailable,
+)
+
+__all__ = ["PhoneInfo", "WeChatClient", "WeChatError", "WeChatSession", "WeChatUnavailable"]

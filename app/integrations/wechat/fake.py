@@ -1,0 +1,73 @@
+"""A fake WeChat for development and tests, plugged in at the HTTP boundary so that the
+real client code runs. Login code ``X`` becomes openid ``fake-X``; a phone code of eleven
+digits binds that number."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+
+import httpx
+
+FAKE_OPENID_PREFIX = "fake-"
+_token_counter = itertools.count(1)
+
+
+def fake_openid(code: str) -> str:
+    return FAKE_OPENID_PREFIX + code
+
+
+def _json(body: dict[str, object]) -> httpx.Response:
+    return httpx.Response(200, json=body)
+
+
+def fake_wechat_handler(request: httpx.Request) -> httpx.Response:
+    path = request.url.path
+    if path == "/sns/jscode2session":
+        code = request.url.params.get("js_code", "")
+        if not code or code.startswith("invalid"):
+            return _json({"errcode": 40029, "errmsg": "invalid code"})
+        return _json(
+            {
+                "openid": fake_openid(code),
+                "session_key": hashlib.sha256(code.encode()).hexdigest()[:24],
+                "unionid": "fake-union-" + code,
+            }
+        )
+    if path == "/cgi-bin/stable_token":
+        return _json(
+            {"access_token": f"fake-access-token-{next(_token_counter)}", "expires_in": 7200}
+        )
+    if path == "/wxa/business/getuserphonenumber":
+        code = str(json.loads(request.content or b"{}").get("code", ""))
+        if len(code) == 11 and code.isdigit():
+            phone = code
+        else:
+            phone = "139" + str(int(hashlib.sha256(code.encode()).hexdigest(), 16))[-8:]
+        return _json(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "phone_info": {
+                    "phoneNumber": phone,
+                    "purePhoneNumber": phone,
+                    "countryCode": "86",
+                },
+            }
+        )
+    if path == "/wxa/getwxacodeunlimit":
+        scene = str(json.loads(request.content or b"{}").get("scene", ""))
+        if not scene or len(scene) > 32:
+            return _json({"errcode": 40169, "errmsg": "invalid length for scene"})
+        # Not a real QR code: a tiny JPEG-marked payload carrying the scene, enough to test with.
+        return httpx.Response(
+            200,
+            content=b"\xff\xd8\xff\xe0FAKEQR:" + scene.encode(),
+            headers={"content-type": "image/jpeg"},
+        )
+    return _json({"errcode": 40066, "errmsg": f"fake WeChat has no {path}"})
+
+
+def fake_transport() -> httpx.MockTransport:
+    return httpx.MockTransport(fake_wechat_handler)

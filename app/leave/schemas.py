@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.models import LeaveStatus
+
+
+class LeaveCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class LeaveDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = Field(
+        default=None, description="Shown to the member, e.g. why it was rejected"
+    )
+
+
+class LeaveRead(BaseModel):
+    id: int
+    activity_id: int
+    activity_title: str
+    activity_starts_at: datetime
+    member_id: int
+    member_name: str
+    reason: str
+    status: LeaveStatus
+    decided_by_account_id: int | None
+    decided_at: datetime | None
+    decision_note: str | None
+    created_at: datetime
+    updated_at: datetime

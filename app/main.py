@@ -1,0 +1,152 @@
+"""create_app(): settings, middleware, error handlers, one router per feature."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import httpx
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import health
+from app.activities.router import router as activities_router
+from app.auth.router import router as auth_router
+from app.checkin.router import router as checkin_router
+from app.config import Settings
+from app.config import settings as default_settings
+from app.db import create_engine, create_sessionmaker
+from app.errors import install_error_handlers
+from app.integrations.wechat import WeChatClient
+from app.integrations.wechat.fake import fake_transport
+from app.integrations.wechat.token_store import (
+    DatabaseTokenStore,
+    MemoryTokenStore,
+    RedisTokenStore,
+    TokenStore,
+)
+from app.kit.clock import Clock
+from app.kit.crypto import FieldCipher
+from app.kit.ratelimit import RateLimiter
+from app.kit.storage import LocalStorage, S3Storage, Storage
+from app.leave.router import router as leave_router
+from app.me.router import router as me_router
+from app.members.router import router as members_router
+from app.minutes.router import router as minutes_router
+from app.observability import Metrics, RequestContextMiddleware, configure_logging
+from app.orgs.router import router as orgs_router
+from app.roles.router import router as roles_router
+from app.runtime import Runtime
+
+# Every router the app serves; the route-matrix test walks these.
+ROUTERS = (
+    health.router,
+    auth_router,
+    me_router,
+    orgs_router,
+    members_router,
+    roles_router,
+    activities_router,
+    checkin_router,
+    leave_router,
+    minutes_router,
+)
+
+
+def _token_store(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> TokenStore:
+    margin = timedelta(seconds=settings.wechat_token_refresh_margin_seconds)
+    if settings.redis_url:
+        return RedisTokenStore(
+            Redis.from_url(settings.redis_url),
+            appid=settings.wechat_appid,
+            clock=clock,
+            refresh_margin=margin,
+        )
+    if settings.is_sqlite:
+        return MemoryTokenStore(clock=clock, refresh_margin=margin)
+    return DatabaseTokenStore(
+        sessionmaker, appid=settings.wechat_appid, clock=clock, refresh_margin=margin
+    )
+
+
+def _storage(settings: Settings, clock: Clock) -> Storage:
+    if settings.storage_backend == "s3":
+        assert settings.s3_endpoint and settings.s3_bucket  # checked by Settings
+        assert settings.s3_access_key and settings.s3_secret_key
+        return S3Storage(
+            httpx.AsyncClient(timeout=settings.s3_timeout_seconds),
+            endpoint=settings.s3_endpoint,
+            bucket=settings.s3_bucket,
+            region=settings.s3_region,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            clock=clock,
+        )
+    return LocalStorage(settings.storage_dir)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    wechat_transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    settings = settings or default_settings
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_json)
+    clock = clock or Clock()
+    engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    if wechat_transport is None and settings.wechat_fake:
+        wechat_transport = fake_transport()
+    http = httpx.AsyncClient(
+        base_url=settings.wechat_base_url,
+        timeout=settings.wechat_timeout_seconds,
+        transport=wechat_transport,
+    )
+    token_store = _token_store(settings, sessionmaker, clock)
+    metrics = Metrics()
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        clock=clock,
+        wechat=WeChatClient(
+            http,
+            appid=settings.wechat_appid,
+            secret=settings.wechat_secret,
+            token_store=token_store,
+        ),
+        limiter=RateLimiter(settings.redis_url),
+        cipher=FieldCipher(settings.data_encryption_key, settings.lookup_hash_key),
+        metrics=metrics,
+        storage=_storage(settings, clock),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.wechat.aclose()
+        await token_store.aclose()
+        if isinstance(runtime.storage, S3Storage):
+            await runtime.storage.aclose()
+        await engine.dispose()
+
+    app = FastAPI(
+        title="社会组织党建 API",
+        version="1.0.0",
+        description="Backend of the WeChat mini-program for party members' organizational life "
+        'in social organizations. Errors: `{"error": {"code", "message", "details"}}`.',
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.kit.types import DbId
+from app.kit.validation import IdNumber, MobilePhone, Name
+from app.models.members import Gender, PartyStatus
+
+EarliestDate = date(1900, 1, 1)
+
+
+class MemberFields(BaseModel):
+    gender: Gender | None = None
+    birth_date: date | None = Field(default=None, ge=EarliestDate)
+    phone: MobilePhone | None = Field(default=None, description="11-digit mainland mobile number")
+    id_number: IdNumber | None = Field(
+        default=None, description="18-character 居民身份证号码; stored encrypted, shown masked"
+    )
+    joined_party_on: date | None = Field(default=None, ge=EarliestDate)
+    relation_org_id: DbId | None = Field(
+        default=None, description="Branch holding the membership (组织关系所在)"
+    )
+    workplace_org_id: DbId | None = Field(
+        default=None, description="Social organization the member works at"
+    )
+    is_mobile: bool | None = Field(default=None, description="流动党员")
+    is_lost_contact: bool | None = Field(default=None, description="失联党员")
+
+
+class MemberCreate(MemberFields):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    party_status: PartyStatus
+
+
+class MemberUpdate(MemberFields):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    party_status: PartyStatus | None = None
+
+
+class MemberRead(BaseModel):
+    id: int
+    name: str
+    gender: Gender | None
+    birth_date: date | None
+    phone: str | None = Field(description="Masked, e.g. 138****5678")
+    id_number: str | None = Field(description="Masked, e.g. 3201**********1234")
+    party_status: PartyStatus
+    joined_party_on: date | None
+    relation_org_id: int | None
+    workplace_org_id: int | None
+    is_mobile: bool
+    is_lost_contact: bool
+    has_account: bool = Field(description="Has signed in to the mini-program")
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberSensitive(BaseModel):
+    id: int
+    phone: str | None
+    id_number: str | None

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+
+class MinutesWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)
+    ]
+    decisions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)] | None = (
+        Field(default=None, description="决议: what the meeting decided")
+    )
+
+
+class AccountRef(BaseModel):
+    account_id: int
+    name: str | None = Field(description="The member record linked to the account, if any")
+
+
+class AttendanceSummary(BaseModel):
+    expected: int
+    present: int
+    late: int
+    excused: int = Field(description="Approved leave, not present")
+    absent: int
+    walk_ins: int
+
+
+class AttachmentRead(BaseModel):
+    id: int
+    activity_id: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    uploaded_by_account_id: int | None
+    created_at: datetime
+
+
+class MinutesRead(BaseModel):
+    activity_id: int
+    content: str
+    decisions: str | None
+    written_by: AccountRef | None
+    updated_at: datetime
+    reviewed_at: datetime | None
+    reviewed_by: AccountRef | None
+    editable: bool = Field(
+        description="The caller may still change the minutes and their attachments"
+    )
+    attendance: AttendanceSummary
+    attachments: list[AttachmentRead]

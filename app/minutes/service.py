@@ -1,0 +1,312 @@
+"""会议记录: written by a manager of the activity once it has started, editable with its
+attachments until a committee admin (minutes:review) marks it reviewed; read by either."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.activities import service as activities_service
+from app.auth.permissions import Permission
+from app.auth.scope import Principal, Scope
+from app.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
+from app.models import Activity, ActivityStatus, Member, Minutes, MinutesAttachment
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Content type -> (file extensions, how the file starts).
+ALLOWED_TYPES: dict[str, tuple[tuple[str, ...], tuple[bytes, ...]]] = {
+    "image/jpeg": ((".jpg", ".jpeg"), (b"\xff\xd8\xff",)),
+    "image/png": ((".png",), (b"\x89PNG\r\n\x1a\n",)),
+    "image/webp": ((".webp",), (b"RIFF",)),
+    "application/pdf": ((".pdf",), (b"%PDF-",)),
+    DOCX: ((".docx",), (b"PK\x03\x04",)),
+    XLSX: ((".xlsx",), (b"PK\x03\x04",)),
+}
+_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+# What clients send when they do not know: the extension decides then.
+_UNKNOWN_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
+FILENAME_MAX = 200
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "attachment.too_large"
+    message_zh = "文件过大"
+    message_en = "File too large"
+
+
+def _human_size(size: int) -> str:
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} B"
+
+
+def attachment_too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        message_zh=f"文件不能超过 {_human_size(limit)}",
+        message_en=f"The file may not exceed {_human_size(limit)}",
+        details={"max_bytes": limit},
+    )
+
+
+def minutes_not_found() -> NotFound:
+    return NotFound("minutes.not_found", "尚无会议记录", "No minutes yet")
+
+
+def minutes_reviewed() -> Conflict:
+    return Conflict(
+        "minutes.reviewed", "会议记录已审阅，不能再修改", "The minutes have been reviewed"
+    )
+
+
+def attachment_not_found() -> NotFound:
+    return NotFound("attachment.not_found", "附件不存在", "Attachment not found")
+
+
+# --- who may read -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Access:
+    activity: Activity
+    can_manage: bool
+    can_review: bool
+
+
+async def get_readable(session: AsyncSession, principal: Principal, activity_id: int) -> Access:
+    """The activity, for a caller who manages it or reviews minutes over its organization."""
+    manage = principal.scope(Permission.ACTIVITIES_MANAGE)
+    review = principal.scope(Permission.MINUTES_REVIEW)
+    if manage.is_empty and review.is_empty:
+        raise Forbidden()
+    can_manage = manage.covers(Activity.org_id)
+    can_review = review.covers(Activity.org_id)
+    row = (
+        await session.execute(
+            select(Activity, can_manage.label("can_manage"), can_review.label("can_review")).where(
+                Activity.id == activity_id, or_(can_manage, can_review)
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise activities_service.activity_not_found()
+    return Access(row.Activity, bool(row.can_manage), bool(row.can_review))
+
+
+async def get_minutes(session: AsyncSession, activity_id: int, *, lock: bool = False) -> Minutes:
+    query = select(Minutes).where(Minutes.activity_id == activity_id)
+    if lock:
+        query = query.with_for_update()
+    minutes = await session.scalar(query)
+    if minutes is None:
+        raise minutes_not_found()
+    return minutes
+
+
+async def names_of_accounts(
+    session: AsyncSession, account_ids: Iterable[int | None]
+) -> dict[int, str]:
+    wanted = {i for i in account_ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Member.account_id, Member.name).where(Member.account_id.in_(wanted))
+    )
+    return {account_id: name for account_id, name in rows if account_id is not None}
+
+
+# --- writing and reviewing --------------------------------------------------------------------
+
+
+async def save(
+    session: AsyncSession,
+    manage_scope: Scope,
+    activity_id: int,
+    *,
+    content: str,
+    decisions: str | None,
+    account_id: int,
+    now: datetime,
+) -> Minutes:
+    """Create or replace the minutes of an activity that has started."""
+    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    if activity.status is not ActivityStatus.PUBLISHED:
+        raise Conflict(
+            "minutes.activity_not_held",
+            "活动未发布或已取消，无需会议记录",
+            "The activity was not held",
+        )
+    if now < activity.starts_at:
+        raise Conflict(
+            "minutes.too_early", "活动开始后才能填写会议记录", "The activity has not started yet"
+        )
+    minutes = await session.scalar(
+        select(Minutes).where(Minutes.activity_id == activity.id).with_for_update()
+    )
+    if minutes is None:
+        minutes = Minutes(activity_id=activity.id, content=content)
+        session.add(minutes)
+    elif minutes.reviewed_at is not None:
+        raise minutes_reviewed()
+    minutes.content = content
+    minutes.decisions = decisions or None
+    minutes.written_by_account_id = account_id
+    await session.flush()
+    return minutes
+
+
+async def review(
+    session: AsyncSession, review_scope: Scope, activity_id: int, *, account_id: int, now: datetime
+) -> Minutes:
+    activity = await activities_service.get_managed(session, review_scope, activity_id)
+    minutes = await get_minutes(session, activity.id, lock=True)
+    if minutes.reviewed_at is not None:
+        raise minutes_reviewed()
+    minutes.reviewed_at = now
+    minutes.reviewed_by_account_id = account_id
+    await session.flush()
+    return minutes
+
+
+async def _refuse_if_reviewed(session: AsyncSession, activity_id: int) -> None:
+    # FOR SHARE: a review committing meanwhile waits for this change, or this for it.
+    reviewed_at = await session.scalar(
+        select(Minutes.reviewed_at)
+        .where(Minutes.activity_id == activity_id)
+        .with_for_update(read=True)
+    )
+    if reviewed_at is not None:
+        raise minutes_reviewed()
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+
+async def attachments_of(session: AsyncSession, activity_id: int) -> Sequence[MinutesAttachment]:
+    rows = await session.scalars(
+        select(MinutesAttachment)
+        .where(MinutesAttachment.activity_id == activity_id)
+        .order_by(MinutesAttachment.id)
+    )
+    return rows.all()
+
+
+async def open_for_attachments(
+    session: AsyncSession, manage_scope: Scope, activity_id: int
+) -> Activity:
+    """The activity, if the caller manages it and its minutes are not reviewed yet."""
+    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    await _refuse_if_reviewed(session, activity.id)
+    return activity
+
+
+def new_storage_key(activity_id: int) -> str:
+    return f"activities/{activity_id}/{secrets.token_hex(16)}"
+
+
+def clean_filename(raw: str | None, content_type: str) -> str:
+    """The last path component, without control characters, at most 200 characters with
+    the extension kept; never empty."""
+    name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C")).strip()
+    if name in ("", ".", ".."):
+        name = "附件" + ALLOWED_TYPES[content_type][0][0]
+    if len(name) > FILENAME_MAX:
+        stem, dot, extension = name.rpartition(".")
+        if dot and stem and len(extension) <= 10:
+            name = f"{stem[: FILENAME_MAX - len(extension) - 1]}.{extension}"
+        else:
+            name = name[:FILENAME_MAX]
+    return name
+
+
+def _type_not_allowed(declared: str) -> Unprocessable:
+    return Unprocessable(
+        "attachment.type_not_allowed",
+        "仅支持 JPG、PNG、WebP 图片及 PDF、Word（docx）、Excel（xlsx）文件",
+        "Only JPEG, PNG, WebP, PDF, DOCX and XLSX files are accepted",
+        details={"content_type": declared[:100], "allowed": sorted(ALLOWED_TYPES)},
+    )
+
+
+def classify(filename: str | None, declared_type: str | None, data: bytes) -> str:
+    """The content type to store: the declared one (or, when the client did not know, the
+    one the extension names), if allowed and the bytes start the way that type does."""
+    declared = (declared_type or "").split(";", 1)[0].strip().lower()
+    declared = _ALIASES.get(declared, declared)
+    if not data:
+        raise Unprocessable("attachment.empty", "文件内容为空", "The file is empty")
+    if declared in ALLOWED_TYPES:
+        content_type = declared
+    elif declared in _UNKNOWN_TYPES:
+        extension = (
+            "." + (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+        )
+        found = [t for t, (extensions, _) in ALLOWED_TYPES.items() if extension in extensions]
+        if not found:
+            raise _type_not_allowed(declared)
+        content_type = found[0]
+    else:
+        raise _type_not_allowed(declared)
+    signatures = ALLOWED_TYPES[content_type][1]
+    if not data.startswith(signatures) or (content_type == "image/webp" and data[8:12] != b"WEBP"):
+        raise _type_not_allowed(declared)
+    return content_type
+
+
+async def add_attachment(
+    session: AsyncSession,
+    activity: Activity,
+    *,
+    filename: str,
+    content_type: str,
+    size_bytes: int,
+    storage_key: str,
+    account_id: int,
+    now: datetime,
+) -> MinutesAttachment:
+    attachment = MinutesAttachment(
+        activity_id=activity.id,
+        filename=filename,
+        content_type=content_type,
+        size_bytes=size_bytes,
+        storage_key=storage_key,
+        uploaded_by_account_id=account_id,
+        created_at=now,
+    )
+    session.add(attachment)
+    await session.flush()
+    return attachment
+
+
+async def get_attachment(
+    session: AsyncSession, activity_id: int, attachment_id: int
+) -> MinutesAttachment:
+    attachment = await session.scalar(
+        select(MinutesAttachment).where(
+            MinutesAttachment.id == attachment_id, MinutesAttachment.activity_id == activity_id
+        )
+    )
+    if attachment is None:
+        raise attachment_not_found()
+    return attachment
+
+
+async def delete_attachment(
+    session: AsyncSession, manage_scope: Scope, activity_id: int, attachment_id: int
+) -> str:
+    """Removes the row; returns the storage key, to delete once the transaction commits."""
+    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    attachment = await get_attachment(session, activity.id, attachment_id)
+    await _refuse_if_reviewed(session, activity.id)
+    await session.delete(attachment)
+    await session.flush()
+    return attachment.storage_key

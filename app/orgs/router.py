@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.auth.dependencies import OrgsReader, OrgsWriter
+from app.auth.permissions import Permission
+from app.db import DbSession
+from app.errors import ERROR_RESPONSES
+from app.kit.pagination import Page, decode_cursor, encode_cursor
+from app.kit.types import IdPath, IdQuery
+from app.kit.validation import SearchText
+from app.models.orgs import OrgKind
+from app.orgs import service
+from app.orgs.schemas import OrgCreate, OrgRead, OrgTree, OrgTreeNode, OrgUpdate
+from app.runtime import RuntimeDep
+
+router = APIRouter(prefix="/api/v1/orgs", tags=["orgs"], responses=ERROR_RESPONSES)
+
+Limit = Annotated[int | None, Query(ge=1, le=100)]
+
+
+@router.get("")
+async def list_orgs(
+    caller: OrgsReader,
+    session: DbSession,
+    runtime: RuntimeDep,
+    parent_id: IdQuery = None,
+    kind: OrgKind | None = None,
+    q: Annotated[SearchText | None, Query(description="Name contains")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = None,
+) -> Page[OrgRead]:
+    """Organizations in the caller's subtrees, filtered by parent, kind or name."""
+    size = limit or runtime.settings.page_size_default
+    orgs = await service.list_in_scope(
+        session,
+        caller.scope(Permission.ORGS_READ),
+        parent_id=parent_id,
+        kind=kind,
+        name_contains=q,
+        after_id=decode_cursor(cursor),
+        limit=size + 1,
+    )
+    items = [OrgRead.model_validate(org) for org in orgs[:size]]
+    next_cursor = encode_cursor(items[-1].id) if len(orgs) > size else None
+    return Page[OrgRead](items=items, next_cursor=next_cursor)
+
+
+@router.get("/tree")
+async def org_tree(
+    caller: OrgsReader,
+    session: DbSession,
+    root_id: IdQuery = None,
+) -> OrgTree:
+    """The caller's subtrees (or one node's subtree) as nested nodes."""
+    nodes = await service.subtree_nodes(session, caller.scope(Permission.ORGS_READ), root_id)
+    by_id = {
+        org.id: OrgTreeNode(
+            id=org.id, parent_id=org.parent_id, kind=org.kind, name=org.name, children=[]
+        )
+        for org in nodes
+    }
+    roots: list[OrgTreeNode] = []
+    for node in by_id.values():
+        parent = by_id.get(node.parent_id) if node.parent_id is not None else None
+        if parent is not None and node.id != root_id:
+            parent.children.append(node)
+        else:
+            roots.append(node)
+    return OrgTree(roots=roots)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_org(body: OrgCreate, caller: OrgsWriter, session: DbSession) -> OrgRead:
+    """Add a committee, branch or social organization under a parent in the caller's scope."""
+    org = await service.create(session, caller.scope(Permission.ORGS_WRITE), body.model_dump())
+    return OrgRead.model_validate(org)
+
+
+@router.get("/{org_id}")
+async def get_org(org_id: IdPath, caller: OrgsReader, session: DbSession) -> OrgRead:
+    """One organization in the caller's scope."""
+    org = await service.get_in_scope(session, caller.scope(Permission.ORGS_READ), org_id)
+    return OrgRead.model_validate(org)
+
+
+@router.patch("/{org_id}")
+async def update_org(
+    org_id: IdPath, body: OrgUpdate, caller: OrgsWriter, session: DbSession
+) -> OrgRead:
+    """Change an organization's details, or move it (with its subtree) under another parent."""
+    org = await service.update_org(
+        session, caller.scope(Permission.ORGS_WRITE), org_id, body.model_dump(exclude_unset=True)
+    )
+    return OrgRead.model_validate(org)
+
+
+@router.delete("/{org_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_org(org_id: IdPath, caller: OrgsWriter, session: DbSession) -> Response:
+    """Remove an organization that has no children and no members."""
+    await service.delete_org(session, caller.scope(Permission.ORGS_WRITE), org_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

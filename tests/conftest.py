@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Environment, Settings
+from app.kit.clock import Clock
+from app.main import create_app
+from app.migrate import upgrade
+from tests.factories import Factory
+from tests.fixtures.database import empty_all_tables, is_postgres, test_database_url
+from tests.fixtures.wechat import FakeWeChat
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if is_postgres(test_database_url(Path("."))):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = test_database_url(tmp_path_factory.mktemp("db"))
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        env=Environment.TEST,
+        database_url=database_url,
+        log_json=False,
+        log_level="WARNING",
+        wechat_fake=False,
+        redis_url=None,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def wechat() -> FakeWeChat:
+    return FakeWeChat()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def app(settings: Settings, wechat: FakeWeChat, clock: Clock) -> AsyncIterator[FastAPI]:
+    application = create_app(
+        settings, wechat_transport=wechat.transport(), clock=clock, configure_logs=False
+    )
+    await empty_all_tables(application.state.runtime.engine)
+    yield application
+    await application.state.runtime.wechat.aclose()
+    await application.state.runtime.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def db(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking rows; commit what you arrange."""
+    async with app.state.runtime.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def factory(app: FastAPI) -> Factory:
+    return Factory(app)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,81 @@
+"""The shared access token in Redis: two instances, many callers, one token call."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from app.config import Settings
+from app.integrations.wechat.token_store import RedisTokenStore
+from app.main import create_app
+from tests.fixtures.wechat import FakeWeChat
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis (set TEST_REDIS_URL)")
+
+
+@pytest.fixture
+async def redis_settings(settings: Settings) -> AsyncIterator[Settings]:
+    assert REDIS_URL
+    client = Redis.from_url(REDIS_URL)
+    await client.delete(f"wechat:access-token:{settings.wechat_appid}")  # only what these tests own
+    await client.aclose()
+    yield settings.model_copy(update={"redis_url": REDIS_URL})
+
+
+async def test_two_instances_share_one_token(redis_settings: Settings, wechat: FakeWeChat) -> None:
+    apps = [
+        create_app(redis_settings, wechat_transport=wechat.transport(), configure_logs=False)
+        for _ in range(2)
+    ]
+    for app in apps:
+        assert isinstance(app.state.runtime.wechat._tokens, RedisTokenStore)
+    calls = [
+        app.state.runtime.wechat.get_phone_number(f"138000{n}{i:04d}")
+        for n, app in enumerate(apps)
+        for i in range(10)
+    ]
+    phones = await asyncio.gather(*calls)
+    assert len({p.pure_phone_number for p in phones}) == 20
+    assert len(wechat.calls_to("/cgi-bin/stable_token")) == 1
+    tokens = {
+        r.url.params["access_token"] for r in wechat.calls_to("/wxa/business/getuserphonenumber")
+    }
+    assert len(tokens) == 1
+    for app in apps:
+        await app.state.runtime.wechat.aclose()
+        await app.state.runtime.wechat._tokens.aclose()
+        await app.state.runtime.engine.dispose()
+
+
+async def test_rejected_token_is_replaced_once(
+    redis_settings: Settings, wechat: FakeWeChat
+) -> None:
+    rejected: set[str] = set()
+
+    def phone(request: httpx.Request) -> httpx.Response:
+        token = request.url.params["access_token"]
+        if not rejected or token in rejected:
+            rejected.add(token)
+            return httpx.Response(200, json={"errcode": 40001, "errmsg": "invalid credential"})
+        return httpx.Response(
+            200, json={"errcode": 0, "phone_info": {"purePhoneNumber": "13800000000"}}
+        )
+
+    wechat.overrides["/wxa/business/getuserphonenumber"] = phone
+    app = create_app(redis_settings, wechat_transport=wechat.transport(), configure_logs=False)
+    results = await asyncio.gather(
+        *(app.state.runtime.wechat.get_phone_number("c") for _ in range(20))
+    )
+    assert {r.pure_phone_number for r in results} == {"13800000000"}
+    assert (
+        len(wechat.calls_to("/cgi-bin/stable_token")) == 2
+    )  # the first token, then one replacement
+    await app.state.runtime.wechat.aclose()
+    await app.state.runtime.wechat._tokens.aclose()
+    await app.state.runtime.engine.dispose()

@@ -1,0 +1,115 @@
+"""The app core every feature relies on: request ids, metrics, the error body, logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.main import create_app
+from app.models import Role
+from app.observability import JsonFormatter, request_id_var
+from tests.factories import Factory, build_world
+
+
+async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    unsafe = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert unsafe.headers["x-request-id"] != "bad id\twith spaces"
+    assert len(unsafe.headers["x-request-id"]) == 32
+
+
+async def test_metrics_count_by_route_template(client: httpx.AsyncClient, factory: Factory) -> None:
+    world = await build_world(factory)
+    admin = await factory.actor(Role.COMMITTEE_ADMIN, world.city)
+    await client.get(f"/api/v1/orgs/{world.branch_a1.id}", headers=admin.headers)
+    await client.get("/api/v1/orgs/999999", headers=admin.headers)
+    text = (await client.get("/metrics")).text
+    assert (
+        'http_requests_total{method="GET",route="/api/v1/orgs/{org_id}",status="200"} 1.0' in text
+    )
+    assert (
+        'http_requests_total{method="GET",route="/api/v1/orgs/{org_id}",status="404"} 1.0' in text
+    )
+    assert "/api/v1/orgs/999999" not in text
+    assert (
+        'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/v1/orgs/{org_id}"}'
+        in text
+    )
+
+
+async def test_error_body_is_stable_and_speaks_english_on_request(
+    client: httpx.AsyncClient,
+) -> None:
+    missing = await client.get("/api/v1/nowhere")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+
+    unauthenticated = await client.get("/api/v1/me")
+    assert unauthenticated.status_code == 401
+    body = unauthenticated.json()["error"]
+    assert body["code"] == "auth.missing_token"
+    assert body["message"] == "请先登录"
+    english = await client.get("/api/v1/me", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert english.json()["error"]["message"] == "Sign in first"
+
+    wrong_method = await client.put("/healthz")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+    not_json = await client.post(
+        "/api/v1/auth/wechat/login",
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
+    assert not_json.status_code == 422
+    assert not_json.json()["error"]["code"] == "validation_failed"
+
+
+def test_json_log_line_carries_request_id_and_hides_personal_numbers() -> None:
+    record = logging.LogRecord(
+        "app.test",
+        logging.INFO,
+        __file__,
+        1,
+        "member %s phone %s",
+        ("320102198506150012", "13812345678"),
+        None,
+    )
+    token = request_id_var.set("req-42")
+    try:
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id_var.reset(token)
+    assert line["request_id"] == "req-42"
+    assert "320102198506150012" not in line["message"] and "13812345678" not in line["message"]
+    assert "3201**********0012" in line["message"] and "138****5678" in line["message"]
+
+
+async def test_unreachable_database_answers_503(settings: Settings, factory: Factory) -> None:
+    world = await build_world(factory)
+    admin = await factory.actor(Role.COMMITTEE_ADMIN, world.city)
+    # Nothing listens on port 1: the database is "gone" for this second app instance.
+    gone = settings.model_copy(
+        update={"database_url": "postgresql+asyncpg://postgres@127.0.0.1:1/none"}
+    )
+    app = create_app(gone, configure_logs=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["error"]["code"] == "database.unavailable"
+        listing = await client.get("/api/v1/orgs", headers=admin.headers)
+        assert listing.status_code == 503
+        assert listing.json()["error"]["code"] == "database.unavailable"
+    await app.state.runtime.engine.dispose()
+
+
+def test_production_refuses_development_secrets() -> None:
+    with pytest.raises(ValueError, match="APP_JWT_KEYS"):
+        Settings(env="production", _env_file=None)  # type: ignore[call-arg, arg-type]

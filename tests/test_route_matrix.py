@@ -1,0 +1,489 @@
+"""The route matrix (reliability.md 6): every route declares who may call it, and no object
+of another organization can be read or changed through any route that takes an id.
+
+Adding a route with an ``{..._id}`` path parameter? Add it to ``OBJECT_ROUTES`` below: a
+function that, given a scene (the caller's side and a sibling side), builds the request aimed
+at the sibling's object. The completeness tests fail until you do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+
+from app.auth.dependencies import Requires, public
+from app.auth.permissions import ROLE_PERMISSIONS, Permission
+from app.main import ROUTERS
+from app.models import Base, Member, Organization, Role, RoleAssignment
+from tests.factories import Actor, Factory, World, build_world
+
+Operation = tuple[str, str]  # (method, path template)
+
+
+def api_routes() -> Iterator[tuple[Operation, APIRoute]]:
+    for router in ROUTERS:
+        for route in router.routes:
+            assert isinstance(route, APIRoute), (
+                f"{route!r}: only API routes belong in the feature routers"
+            )
+            for method in sorted(set(route.methods or ()) - {"HEAD"}):
+                yield (method, route.path), route
+
+
+def dependency_calls(dependant: Dependant) -> Iterator[Any]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from dependency_calls(sub)
+
+
+def declared_permissions(route: APIRoute) -> set[Permission]:
+    return {
+        call.permission for call in dependency_calls(route.dependant) if isinstance(call, Requires)
+    }
+
+
+def is_public(route: APIRoute) -> bool:
+    return any(call is public for call in dependency_calls(route.dependant))
+
+
+ROUTES = dict(api_routes())
+
+
+# --- (a) every route declares its permission, and no route escapes the matrix ------------
+
+
+@pytest.mark.parametrize("operation", sorted(ROUTES), ids=lambda op: f"{op[0]} {op[1]}")
+def test_route_declares_public_or_a_permission(operation: Operation) -> None:
+    route = ROUTES[operation]
+    permissions = declared_permissions(route)
+    assert is_public(route) or permissions, (
+        f"{operation}: declare Depends(public) or a Requires(permission) dependency"
+    )
+    assert not (is_public(route) and permissions), f"{operation}: both public and {permissions}"
+
+
+async def test_routers_hold_every_served_operation(app: FastAPI) -> None:
+    served = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    assert served == set(ROUTES)
+
+
+# --- (b) a sibling organization's objects are not found, and nothing changes --------------
+
+
+@dataclass
+class Side:
+    """One organization's objects: a branch, a social org, a member, a role, activities."""
+
+    branch: Organization
+    social: Organization
+    member: Member
+    role_id: int
+    draft_activity_id: int
+    published_activity_id: int
+
+
+@dataclass
+class Scene:
+    world: World
+    caller: Actor
+    role: Role
+    own: Side
+    other: Side
+
+
+Call = tuple[str, dict[str, Any] | None]  # (url, json body)
+V1 = "/api/v1"
+
+OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
+    # organizations
+    ("GET", "/api/v1/orgs/{org_id}"): lambda s: (f"{V1}/orgs/{s.other.branch.id}", None),
+    ("PATCH", "/api/v1/orgs/{org_id}"): lambda s: (
+        f"{V1}/orgs/{s.other.social.id}",
+        {"name": "越权改名", "rating": "5A", "staff_count": 1},
+    ),
+    ("DELETE", "/api/v1/orgs/{org_id}"): lambda s: (f"{V1}/orgs/{s.other.social.id}", None),
+    # members
+    ("GET", "/api/v1/members/{member_id}"): lambda s: (f"{V1}/members/{s.other.member.id}", None),
+    ("GET", "/api/v1/members/{member_id}/sensitive"): lambda s: (
+        f"{V1}/members/{s.other.member.id}/sensitive",
+        None,
+    ),
+    ("PATCH", "/api/v1/members/{member_id}"): lambda s: (
+        f"{V1}/members/{s.other.member.id}",
+        {"name": "越权改名", "party_status": "masses", "phone": "13900000000"},
+    ),
+    ("DELETE", "/api/v1/members/{member_id}"): lambda s: (
+        f"{V1}/members/{s.other.member.id}",
+        None,
+    ),
+    # roles
+    ("GET", "/api/v1/orgs/{org_id}/roles"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/roles",
+        None,
+    ),
+    ("POST", "/api/v1/orgs/{org_id}/roles"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/roles",
+        {"member_id": s.own.member.id, "role": "secretary"},
+    ),
+    ("DELETE", "/api/v1/roles/{role_id}"): lambda s: (f"{V1}/roles/{s.other.role_id}", None),
+    # activities
+    ("GET", "/api/v1/activities/{activity_id}"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}",
+        None,
+    ),
+    ("PATCH", "/api/v1/activities/{activity_id}"): lambda s: (
+        f"{V1}/activities/{s.other.draft_activity_id}",
+        {"title": "越权改名", "venue_name": "别处"},
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/publish"): lambda s: (
+        f"{V1}/activities/{s.other.draft_activity_id}/publish",
+        None,
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/cancel"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/cancel",
+        {"reason": "越权取消"},
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/expected"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/expected",
+        None,
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/expected"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/expected",
+        {"member_ids": [s.own.member.id]},
+    ),
+    ("DELETE", "/api/v1/activities/{activity_id}/expected/{member_id}"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/expected/{s.other.member.id}",
+        None,
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/checkin-code"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/checkin-code",
+        None,
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/checkin-poster"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/checkin-poster",
+        None,
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/check-ins"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/check-ins",
+        {"client_nonce": "bola-nonce-0001", "latitude": 32.06, "longitude": 118.78, "accuracy": 10},
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/check-out"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/check-out",
+        None,
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/check-ins/manual"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/check-ins/manual",
+        {"member_id": s.other.member.id, "reason": "越权补签"},
+    ),
+    # leave
+    ("POST", "/api/v1/activities/{activity_id}/leave"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/leave",
+        {"reason": "越权请假"},
+    ),
+    ("DELETE", "/api/v1/activities/{activity_id}/leave"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/leave",
+        None,
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/leave-requests"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/leave-requests",
+        None,
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/leave-requests/{leave_id}/decision"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/leave-requests/1/decision",
+        {"approve": True, "note": "越权批准"},
+    ),
+    # minutes and attachments
+    ("GET", "/api/v1/activities/{activity_id}/minutes"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/minutes",
+        None,
+    ),
+    ("PUT", "/api/v1/activities/{activity_id}/minutes"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/minutes",
+        {"content": "越权改写"},
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/minutes/review"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/minutes/review",
+        None,
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/attachments"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/attachments",
+        None,
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/attachments"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/attachments",
+        None,
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/attachments/{attachment_id}"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/attachments/1",
+        None,
+    ),
+    ("DELETE", "/api/v1/activities/{activity_id}/attachments/{attachment_id}"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/attachments/1",
+        None,
+    ),
+}
+
+# Entries whose refusal is known to differ from 404, each with the reason; strict, so the
+# entry must be removed once the route is fixed.
+KNOWN_GAPS: dict[Operation, str] = {}
+
+# Callers holding a role on one side of build_world's tree, aimed at the sibling side.
+ATTACKERS = {
+    "secretary_of_sibling_branch": Role.SECRETARY,
+    "committee_admin_of_sibling_street": Role.COMMITTEE_ADMIN,
+    "instructor_of_sibling_street": Role.INSTRUCTOR,
+}
+
+ID_PARAMETER = re.compile(r"\{\w*_id\}")
+
+
+def object_routes() -> set[Operation]:
+    return {operation for operation in ROUTES if ID_PARAMETER.search(operation[1])}
+
+
+def test_every_object_route_has_a_matrix_entry() -> None:
+    missing = object_routes() - set(OBJECT_ROUTES)
+    assert not missing, (
+        f"add these to OBJECT_ROUTES in tests/test_route_matrix.py: {sorted(missing)}"
+    )
+
+
+def test_matrix_entries_name_existing_routes() -> None:
+    stale = set(OBJECT_ROUTES) - object_routes()
+    assert not stale, f"no such routes any more; remove them from OBJECT_ROUTES: {sorted(stale)}"
+    assert set(KNOWN_GAPS) <= set(OBJECT_ROUTES)
+
+
+def holds(role: Role, operation: Operation) -> bool:
+    needed = declared_permissions(ROUTES[operation]) - {Permission.SELF}
+    return needed <= ROLE_PERMISSIONS[role]
+
+
+def test_every_object_route_is_probed_by_a_caller_who_may_use_it() -> None:
+    unprobed = [
+        operation
+        for operation in OBJECT_ROUTES
+        if operation in ROUTES and not any(holds(role, operation) for role in ATTACKERS.values())
+    ]
+    assert not unprobed, f"no attacker holds the permission of {unprobed}: add one to ATTACKERS"
+
+
+async def snapshot(app: FastAPI) -> dict[str, list[str]]:
+    """Every row of every table, as text, in a stable order."""
+    tables: dict[str, list[str]] = {}
+    async with app.state.runtime.sessionmaker() as session:
+        for table in Base.metadata.sorted_tables:
+            rows = (await session.execute(select(table))).all()
+            tables[table.name] = sorted(repr(tuple(row)) for row in rows)
+    return tables
+
+
+async def create_activity(
+    client: httpx.AsyncClient, headers: dict[str, str], org: Organization, *, publish: bool
+) -> int:
+    start = datetime.now(UTC) + timedelta(minutes=10)
+    created = await client.post(
+        f"{V1}/activities",
+        json={
+            "org_id": org.id,
+            "type": "themed_party_day",
+            "title": f"{org.name}主题党日",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat(),
+            "venue_name": "党群服务中心",
+            "venue_latitude": 32.06,
+            "venue_longitude": 118.78,
+            "geofence_radius_m": 5000,
+            "walk_in_policy": "accept_flagged",
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    activity_id: int = created.json()["id"]
+    if publish:
+        published = await client.post(f"{V1}/activities/{activity_id}/publish", headers=headers)
+        assert published.status_code == 200, published.text
+    return activity_id
+
+
+async def arrange_side(
+    client: httpx.AsyncClient,
+    factory: Factory,
+    admin: Actor,
+    branch: Organization,
+    social: Organization,
+) -> Side:
+    member = await factory.member(branch, social, phone="13812345678", id_number=None)
+    role_holder = await factory.member(branch)
+    await factory.grant(role_holder, Role.SECRETARY, branch)
+    async with factory.runtime.sessionmaker() as session:
+        role_id = await session.scalar(
+            select(RoleAssignment.id).where(
+                RoleAssignment.member_id == role_holder.id, RoleAssignment.org_id == branch.id
+            )
+        )
+    assert role_id is not None
+    return Side(
+        branch=branch,
+        social=social,
+        member=member,
+        role_id=role_id,
+        draft_activity_id=await create_activity(client, admin.headers, branch, publish=False),
+        published_activity_id=await create_activity(client, admin.headers, branch, publish=True),
+    )
+
+
+async def arrange_scene(client: httpx.AsyncClient, factory: Factory, attacker: str) -> Scene:
+    world = await build_world(factory)
+    system = await factory.actor(Role.SYSTEM_ADMIN, None)
+    a1 = await arrange_side(client, factory, system, world.branch_a1, world.social_a1)
+    a2 = await arrange_side(client, factory, system, world.branch_a2, world.social_a2)
+    b = await arrange_side(client, factory, system, world.joint_b, world.social_b)
+    role = ATTACKERS[attacker]
+    if role is Role.SECRETARY:
+        # Same street, sibling branch.
+        caller = await factory.actor(role, world.branch_a1)
+        return Scene(world, caller, role, own=a1, other=a2)
+    # Sibling street; the caller also holds a membership in their own street.
+    caller = await factory.actor(role, world.street_a, relation=world.branch_a1)
+    return Scene(world, caller, role, own=a1, other=b)
+
+
+def matrix_cases() -> Iterator[Any]:
+    for operation in sorted(OBJECT_ROUTES):
+        for attacker in ATTACKERS:
+            marks = []
+            if operation in KNOWN_GAPS:
+                marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[operation]))
+            yield pytest.param(
+                operation, attacker, id=f"{operation[0]} {operation[1]} as {attacker}", marks=marks
+            )
+
+
+@pytest.mark.parametrize(("operation", "attacker"), list(matrix_cases()))
+async def test_sibling_objects_are_not_found_and_nothing_changes(
+    client: httpx.AsyncClient, factory: Factory, app: FastAPI, operation: Operation, attacker: str
+) -> None:
+    if operation not in ROUTES:
+        pytest.skip("stale entry: see test_matrix_entries_name_existing_routes")
+    scene = await arrange_scene(client, factory, attacker)
+    url, body = OBJECT_ROUTES[operation](scene)
+    method = operation[0]
+
+    before = await snapshot(app)
+    response = await client.request(method, url, json=body, headers=scene.caller.headers)
+    after = await snapshot(app)
+
+    changed = {name for name in before if before[name] != after[name]}
+    assert not changed, f"{method} {url} changed {sorted(changed)}"
+    error = response.json().get("error", {}) if response.content else {}
+    if holds(scene.role, operation):
+        assert response.status_code == 404, response.text
+        assert error.get("code", "").endswith("not_found"), response.text
+    else:
+        assert response.status_code == 403, response.text
+        assert error.get("code") == "auth.forbidden"
+
+
+async def test_the_same_requests_reach_the_callers_own_objects(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """A control: the matrix's 404s come from scope, not from malformed requests."""
+    scene = await arrange_scene(client, factory, "committee_admin_of_sibling_street")
+    own_view = Scene(scene.world, scene.caller, scene.role, own=scene.own, other=scene.own)
+    for operation in (
+        ("GET", "/api/v1/orgs/{org_id}"),
+        ("PATCH", "/api/v1/orgs/{org_id}"),
+        ("GET", "/api/v1/members/{member_id}"),
+        ("GET", "/api/v1/members/{member_id}/sensitive"),
+        ("PATCH", "/api/v1/members/{member_id}"),
+        ("GET", "/api/v1/orgs/{org_id}/roles"),
+        ("GET", "/api/v1/activities/{activity_id}"),
+        ("PATCH", "/api/v1/activities/{activity_id}"),
+        ("GET", "/api/v1/activities/{activity_id}/expected"),
+    ):
+        if operation not in ROUTES:
+            continue
+        url, body = OBJECT_ROUTES[operation](own_view)
+        response = await client.request(operation[0], url, json=body, headers=scene.caller.headers)
+        assert response.status_code == 200, (operation, response.text)
+
+
+# --- ids in queries and bodies: the same rule ---------------------------------------------
+
+REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | None]]]] = [
+    ("members by another org", lambda s: ("GET", f"{V1}/members?org_id={s.other.branch.id}", None)),
+    ("tree of another org", lambda s: ("GET", f"{V1}/orgs/tree?root_id={s.other.branch.id}", None)),
+    (
+        "member placed in another branch",
+        lambda s: (
+            "POST",
+            f"{V1}/members",
+            {"name": "越权", "party_status": "masses", "relation_org_id": s.other.branch.id},
+        ),
+    ),
+    (
+        "member working at another social org",
+        lambda s: (
+            "POST",
+            f"{V1}/members",
+            {"name": "越权", "party_status": "masses", "workplace_org_id": s.other.social.id},
+        ),
+    ),
+    (
+        "own member moved to another branch",
+        lambda s: (
+            "PATCH",
+            f"{V1}/members/{s.own.member.id}",
+            {"relation_org_id": s.other.branch.id},
+        ),
+    ),
+    (
+        "org created under another org",
+        lambda s: (
+            "POST",
+            f"{V1}/orgs",
+            {"kind": "branch", "name": "越权支部", "parent_id": s.world.street_b.id},
+        ),
+    ),
+    (
+        "own org moved under another org",
+        lambda s: ("PATCH", f"{V1}/orgs/{s.own.social.id}", {"parent_id": s.other.branch.id}),
+    ),
+    (
+        "role on own org for another org's member",
+        lambda s: (
+            "POST",
+            f"{V1}/orgs/{s.own.branch.id}/roles",
+            {"member_id": s.other.member.id, "role": "instructor"},
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", [name for name, _ in REFERENCES])
+async def test_ids_in_queries_and_bodies_are_scoped(
+    client: httpx.AsyncClient, factory: Factory, app: FastAPI, case: str
+) -> None:
+    scene = await arrange_scene(client, factory, "committee_admin_of_sibling_street")
+    method, url, body = dict(REFERENCES)[case](scene)
+    before = await snapshot(app)
+    response = await client.request(method, url, json=body, headers=scene.caller.headers)
+    assert await snapshot(app) == before
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"].endswith("not_found")
