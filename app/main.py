@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import health
 from app.activities.router import router as activities_router
+from app.attendance.router import router as attendance_router
 from app.auth.router import router as auth_router
 from app.checkin.router import router as checkin_router
 from app.config import Settings
@@ -52,6 +53,7 @@ ROUTERS = (
     checkin_router,
     leave_router,
     minutes_router,
+    attendance_router,
 )
 
 

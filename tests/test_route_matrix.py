@@ -131,6 +131,23 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/members/{s.other.member.id}",
         None,
     ),
+    # attendance
+    ("GET", "/api/v1/activities/{activity_id}/attendance"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/attendance",
+        None,
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/sign-in-sheet.xlsx"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/sign-in-sheet.xlsx",
+        None,
+    ),
+    ("GET", "/api/v1/members/{member_id}/attendance"): lambda s: (
+        f"{V1}/members/{s.other.member.id}/attendance",
+        None,
+    ),
+    ("GET", "/api/v1/orgs/{org_id}/attendance"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/attendance",
+        None,
+    ),
     # roles
     ("GET", "/api/v1/orgs/{org_id}/roles"): lambda s: (
         f"{V1}/orgs/{s.other.branch.id}/roles",

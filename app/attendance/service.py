@@ -3,12 +3,31 @@ leave, not present), absent (expected, neither present nor excused), walk-ins.""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from app.models import Attendance, ExpectedAttendee, LeaveRequest, LeaveStatus
+from app.auth.scope import Scope
+from app.config import Settings
+from app.models import (
+    Activity,
+    ActivityStatus,
+    ActivityType,
+    Attendance,
+    ExpectedAttendee,
+    LeaveRequest,
+    LeaveStatus,
+    Member,
+    Organization,
+    OrgClosure,
+    PartyStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -60,4 +79,357 @@ async def activity_summary(session: AsyncSession, activity_id: int) -> ActivityS
         excused=excused,
         absent=expected - present - excused,
         walk_ins=walk_ins,
+    )
+
+
+# --- who came: one activity's roster ---------------------------------------------------
+
+
+class PersonState(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    EXCUSED = "excused"  # approved leave, not present
+    ABSENT = "absent"  # expected, neither present nor excused, once check-in has closed
+    PENDING = "pending"  # expected, not here yet, while check-in may still happen
+
+
+def person_state(
+    attendance: Attendance | None, leave_status: LeaveStatus | None, closed: bool
+) -> PersonState:
+    if attendance is not None:
+        return PersonState.LATE if attendance.late else PersonState.PRESENT
+    if leave_status is LeaveStatus.APPROVED:
+        return PersonState.EXCUSED
+    return PersonState.ABSENT if closed else PersonState.PENDING
+
+
+def checkin_closed(activity: Activity, settings: Settings, now: datetime) -> bool:
+    """Nobody is absent before the window shuts, and nobody at all of a draft or a cancelled
+    activity: until then the not-yet-arrived are pending."""
+    closes_at = activity.ends_at + timedelta(minutes=settings.checkin_closes_minutes_after)
+    return activity.status is ActivityStatus.PUBLISHED and closes_at <= now
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    member_id: int
+    name: str
+    party_status: PartyStatus
+    expected: bool
+    state: PersonState
+    attendance: Attendance | None
+    leave_status: LeaveStatus | None
+
+
+async def activity_roster(
+    session: AsyncSession, activity: Activity, *, closed: bool
+) -> list[RosterLine]:
+    """Everyone expected and everyone who checked in: those present in check-in order, then
+    the others by member id."""
+    people = union(
+        select(ExpectedAttendee.member_id).where(ExpectedAttendee.activity_id == activity.id),
+        select(Attendance.member_id).where(Attendance.activity_id == activity.id),
+    ).subquery()
+    query = (
+        select(Member, ExpectedAttendee.member_id.is_not(None), Attendance, LeaveRequest.status)
+        .select_from(people)
+        .join(Member, Member.id == people.c.member_id)
+        .outerjoin(
+            ExpectedAttendee,
+            and_(
+                ExpectedAttendee.activity_id == activity.id,
+                ExpectedAttendee.member_id == Member.id,
+            ),
+        )
+        .outerjoin(
+            Attendance,
+            and_(Attendance.activity_id == activity.id, Attendance.member_id == Member.id),
+        )
+        .outerjoin(
+            LeaveRequest,
+            and_(LeaveRequest.activity_id == activity.id, LeaveRequest.member_id == Member.id),
+        )
+    )
+    lines = [
+        RosterLine(
+            member_id=member.id,
+            name=member.name,
+            party_status=member.party_status,
+            expected=bool(expected),
+            state=person_state(attendance, leave_status, closed),
+            attendance=attendance,
+            leave_status=leave_status,
+        )
+        for member, expected, attendance, leave_status in (await session.execute(query)).all()
+    ]
+    return sorted(
+        lines,
+        key=lambda line: (
+            line.attendance is None,
+            line.attendance.checked_in_at.timestamp() if line.attendance else 0.0,
+            line.member_id,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class RosterSummary:
+    expected: int
+    present: int
+    late: int
+    excused: int
+    absent: int
+    pending: int
+    walk_ins: int
+    needs_review: int
+    rate: float | None
+
+
+def attendance_rate(attended: int, expected: int) -> float | None:
+    """出席率 = 实到 / 应到: the expected who came over the expected; leave is not attendance."""
+    return round(attended / expected, 4) if expected else None
+
+
+def summarize(lines: Sequence[RosterLine]) -> RosterSummary:
+    def count(state: PersonState) -> int:
+        return sum(1 for line in lines if line.state is state)
+
+    present = [line for line in lines if line.attendance is not None]
+    expected = sum(1 for line in lines if line.expected)
+    return RosterSummary(
+        expected=expected,
+        present=len(present),
+        late=count(PersonState.LATE),
+        excused=count(PersonState.EXCUSED),
+        absent=count(PersonState.ABSENT),
+        pending=count(PersonState.PENDING),
+        walk_ins=sum(1 for line in present if not line.expected),
+        needs_review=sum(1 for line in present if line.attendance and line.attendance.needs_review),
+        rate=attendance_rate(sum(1 for line in present if line.expected), expected),
+    )
+
+
+# --- one member's history ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    activity: Activity
+    org_name: str
+    expected: bool
+    state: PersonState
+    attendance: Attendance | None
+    leave_status: LeaveStatus | None
+
+
+async def member_history(
+    session: AsyncSession,
+    member_id: int,
+    *,
+    since: datetime,
+    until: datetime,
+    activity_scope: Scope | None,
+    settings: Settings,
+    now: datetime,
+) -> list[HistoryLine]:
+    """The published activities starting in [since, until) that the member was expected at or
+    checked in to, newest first. ``activity_scope`` limits them to what the reader may see."""
+    expected = aliased(ExpectedAttendee)
+    query = (
+        select(Activity, Organization.name, expected.member_id.is_not(None), Attendance)
+        .join(Organization, Organization.id == Activity.org_id)
+        .outerjoin(
+            expected,
+            and_(expected.activity_id == Activity.id, expected.member_id == member_id),
+        )
+        .outerjoin(
+            Attendance,
+            and_(Attendance.activity_id == Activity.id, Attendance.member_id == member_id),
+        )
+        .where(
+            Activity.status == ActivityStatus.PUBLISHED,
+            Activity.starts_at >= since,
+            Activity.starts_at < until,
+            or_(expected.member_id.is_not(None), Attendance.id.is_not(None)),
+        )
+        .order_by(Activity.starts_at.desc(), Activity.id.desc())
+    )
+    if activity_scope is not None:
+        query = query.where(activity_scope.covers(Activity.org_id))
+    rows = (await session.execute(query)).all()
+    leaves = dict(
+        (
+            await session.execute(
+                select(LeaveRequest.activity_id, LeaveRequest.status).where(
+                    LeaveRequest.member_id == member_id,
+                    LeaveRequest.activity_id.in_([row[0].id for row in rows]),
+                )
+            )
+        ).all()
+    )
+    return [
+        HistoryLine(
+            activity=activity,
+            org_name=org_name,
+            expected=bool(was_expected),
+            state=person_state(
+                attendance, leaves.get(activity.id), checkin_closed(activity, settings, now)
+            ),
+            attendance=attendance,
+            leave_status=leaves.get(activity.id),
+        )
+        for activity, org_name, was_expected, attendance in rows
+    ]
+
+
+def summarize_history(lines: Sequence[HistoryLine]) -> RosterSummary:
+    def count(state: PersonState) -> int:
+        return sum(1 for line in lines if line.state is state)
+
+    expected = [line for line in lines if line.expected]
+    return RosterSummary(
+        expected=len(expected),
+        present=sum(1 for line in lines if line.attendance is not None),
+        late=count(PersonState.LATE),
+        excused=count(PersonState.EXCUSED),
+        absent=count(PersonState.ABSENT),
+        pending=count(PersonState.PENDING),
+        walk_ins=sum(1 for line in lines if line.attendance is not None and not line.expected),
+        needs_review=sum(
+            1 for line in lines if line.attendance is not None and line.attendance.needs_review
+        ),
+        rate=attendance_rate(
+            sum(1 for line in expected if line.attendance is not None), len(expected)
+        ),
+    )
+
+
+# --- an organization's figures over a period ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    activities: int
+    expected: int
+    present: int
+    late: int
+    excused: int
+    absent: int
+    rate: float | None
+
+
+def _tally(row: Any) -> Tally:
+    activities, expected, present, late, excused = (int(value or 0) for value in row)
+    return Tally(
+        activities=activities,
+        expected=expected,
+        present=present,
+        late=late,
+        excused=excused,
+        absent=expected - present - excused,
+        rate=attendance_rate(present, expected),
+    )
+
+
+@dataclass(frozen=True)
+class OrgFigures:
+    total: Tally
+    own: Tally
+    by_type: dict[ActivityType, Tally]
+    by_child: list[tuple[Organization, Tally]]
+
+
+def _per_activity(org_id: int, since: datetime, until: datetime, closed_before: datetime) -> Any:
+    """One row per finished activity in the subtree: its expected, those of them present (and
+    late), and those excused. Everything is counted in the database, in one pass."""
+    return (
+        select(
+            Activity.id.label("activity_id"),
+            Activity.org_id.label("org_id"),
+            Activity.type.label("type"),
+            func.count(ExpectedAttendee.member_id).label("expected"),
+            func.count(Attendance.id).label("present"),
+            func.count(Attendance.id).filter(Attendance.late.is_(True)).label("late"),
+            func.count(LeaveRequest.id).filter(Attendance.id.is_(None)).label("excused"),
+        )
+        .join(OrgClosure, OrgClosure.descendant_id == Activity.org_id)
+        .outerjoin(ExpectedAttendee, ExpectedAttendee.activity_id == Activity.id)
+        .outerjoin(
+            Attendance,
+            and_(
+                Attendance.activity_id == Activity.id,
+                Attendance.member_id == ExpectedAttendee.member_id,
+            ),
+        )
+        .outerjoin(
+            LeaveRequest,
+            and_(
+                LeaveRequest.activity_id == Activity.id,
+                LeaveRequest.member_id == ExpectedAttendee.member_id,
+                LeaveRequest.status == LeaveStatus.APPROVED,
+            ),
+        )
+        .where(
+            OrgClosure.ancestor_id == org_id,
+            Activity.status == ActivityStatus.PUBLISHED,
+            Activity.starts_at >= since,
+            Activity.starts_at < until,
+            Activity.ends_at <= closed_before,
+        )
+        .group_by(Activity.id, Activity.org_id, Activity.type)
+        .subquery()
+    )
+
+
+def _sums(per: Any) -> list[Any]:
+    return [
+        func.count(per.c.activity_id),
+        func.sum(per.c.expected),
+        func.sum(per.c.present),
+        func.sum(per.c.late),
+        func.sum(per.c.excused),
+    ]
+
+
+async def org_figures(
+    session: AsyncSession,
+    org: Organization,
+    *,
+    since: datetime,
+    until: datetime,
+    settings: Settings,
+    now: datetime,
+) -> OrgFigures:
+    """Activities starting in [since, until) whose check-in has closed, so that absence is
+    final: totals, the organization's own, per type and per direct child. Children that held
+    nothing are listed with zeros; that is the figure a committee looks for."""
+    closed_before = now - timedelta(minutes=settings.checkin_closes_minutes_after)
+    per = _per_activity(org.id, since, until, closed_before)
+    total = (await session.execute(select(*_sums(per)))).one()
+    own = (await session.execute(select(*_sums(per)).where(per.c.org_id == org.id))).one()
+    by_type = (await session.execute(select(per.c.type, *_sums(per)).group_by(per.c.type))).all()
+
+    child_closure = aliased(OrgClosure)
+    per_child = (
+        select(child_closure.ancestor_id.label("child_id"), *_sums(per))
+        .join(child_closure, child_closure.descendant_id == per.c.org_id)
+        .join(Organization, Organization.id == child_closure.ancestor_id)
+        .where(Organization.parent_id == org.id)
+        .group_by(child_closure.ancestor_id)
+        .subquery()
+    )
+    sums = [column for name, column in per_child.c.items() if name != "child_id"]
+    children = (
+        await session.execute(
+            select(Organization, *sums)
+            .outerjoin(per_child, per_child.c.child_id == Organization.id)
+            .where(Organization.parent_id == org.id)
+            .order_by(Organization.id)
+        )
+    ).all()
+    return OrgFigures(
+        total=_tally(total),
+        own=_tally(own),
+        by_type={ActivityType(row[0]): _tally(row[1:]) for row in by_type},
+        by_child=[(row[0], _tally(row[1:])) for row in children],
     )
