@@ -86,6 +86,27 @@ class Settings(BaseSettings):
     s3_timeout_seconds: float = 30.0
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 
+    # Notifications (the outbox and its worker).
+    # Member channels in use; inbox is always on. Production adds wechat, sms, email.
+    notify_channels: list[str] = Field(default_factory=lambda: ["inbox", "console"])
+    # Channels a member must turn on for themselves (the rest are on until turned off).
+    notify_opt_in_channels: list[str] = Field(default_factory=lambda: ["sms", "email"])
+    # Group channels (bots, webhooks) that get one delivery per notification.
+    notify_group_channels: list[str] = Field(default_factory=list)
+    notify_max_attempts: int = Field(default=8, ge=1)
+    notify_backoff_base_seconds: float = Field(default=10.0, gt=0)
+    notify_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    notify_lease_seconds: float = Field(default=60.0, gt=0)
+    notify_batch_size: int = Field(default=100, ge=1)
+    notify_poll_seconds: float = Field(default=1.0, gt=0)
+    # Bulk notifications (news pushes) an organization may send a day.
+    notify_org_daily_bulk_cap: int = Field(default=20, ge=0)
+    # `serve` runs one dispatcher in-process on SQLite (a second process would only wait on
+    # the file lock); on PostgreSQL run `python -m app worker` instead. None: decide by database.
+    notify_worker_in_process: bool | None = None
+
+    # --- notification channels (adapters): their settings go below this line ---
+
     @model_validator(mode="after")
     def _s3_needs_its_settings(self) -> Settings:
         if self.storage_backend is StorageBackend.S3:

@@ -21,6 +21,20 @@ from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.identity import Account, RefreshToken, WechatAccessToken
 from app.models.members import Gender, Member, PartyStatus, Role, RoleAssignment
+from app.models.notify import (
+    CRITICAL_KINDS,
+    GROUP_CHANNELS,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    InboxMessage,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    OrgDailySends,
+    QuietHours,
+    SubscriptionCredit,
+)
 from app.models.orgs import (
     AffiliationMode,
     Organization,
@@ -31,6 +45,8 @@ from app.models.orgs import (
 )
 
 __all__ = [
+    "CRITICAL_KINDS",
+    "GROUP_CHANNELS",
     "Account",
     "Activity",
     "ActivityCoHost",
@@ -42,24 +58,34 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "Base",
+    "Channel",
     "CheckInMethod",
+    "Delivery",
+    "DeliveryStatus",
     "ExpectedAttendee",
     "Gender",
+    "InboxMessage",
     "LeaveRequest",
     "LeaveStatus",
     "MassOrg",
     "Member",
     "Minutes",
     "MinutesAttachment",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
     "OrgClosure",
+    "OrgDailySends",
     "OrgKind",
     "Organization",
     "PartyStatus",
+    "QuietHours",
     "Rating",
     "RefreshToken",
     "Role",
     "RoleAssignment",
     "SocialOrgType",
+    "SubscriptionCredit",
     "WalkInPolicy",
     "WechatAccessToken",
 ]

@@ -41,6 +41,7 @@ class Member(TimestampMixin, Base):
     gender: Mapped[Gender | None] = mapped_column(str_enum(Gender, "gender"))
     birth_date: Mapped[date | None]
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
     # The ID number is kept only encrypted; the hash finds it, the mask shows it.
     id_number_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -1,0 +1,179 @@
+"""Notifications: the transactional outbox. A notification is written in the transaction of
+the change that causes it; its deliveries, one per (notification, recipient, channel), are
+claimed by the worker, retried with back-off, and dead-lettered after the last try."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.clock import utcnow
+from app.models.base import Base, str_enum
+
+
+class NotificationKind(enum.StrEnum):
+    ACTIVITY_PUBLISHED = "activity_published"
+    ACTIVITY_CHANGED = "activity_changed"
+    ACTIVITY_CANCELLED = "activity_cancelled"
+    ACTIVITY_REMINDER = "activity_reminder"
+    NEWS_PUBLISHED = "news_published"
+
+
+# A member may not turn these off: a moved or cancelled meeting must reach them.
+CRITICAL_KINDS = frozenset({NotificationKind.ACTIVITY_CHANGED, NotificationKind.ACTIVITY_CANCELLED})
+
+
+class Channel(enum.StrEnum):
+    INBOX = "inbox"  # in-app, always on
+    WECHAT = "wechat"  # one-time subscribe message
+    SMS = "sms"
+    EMAIL = "email"
+    WECOM_BOT = "wecom_bot"  # a group, not a member
+    DINGTALK_BOT = "dingtalk_bot"  # a group, not a member
+    WEBHOOK = "webhook"  # a group, not a member
+    CONSOLE = "console"  # development
+
+
+GROUP_CHANNELS = frozenset({Channel.WECOM_BOT, Channel.DINGTALK_BOT, Channel.WEBHOOK})
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for next_attempt_at
+    CLAIMED = "claimed"  # a worker holds it until lease_expires_at
+    DELIVERED = "delivered"
+    SKIPPED = "skipped"  # not subscribed, no address, channel off: nothing to send
+    DEAD = "dead"  # permanent failure, or out of tries: listed for admins
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind, "notification_kind"))
+    # What caused it, e.g. "activity_event:12"; unique, so enqueueing twice is harmless.
+    source: Mapped[str] = mapped_column(String(100), unique=True)
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    # The mini-program page the message opens, with its query.
+    page: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    critical: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        # The worker's claim: due pending rows, and claimed rows whose lease ran out.
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    # Empty for a group channel (a bot or webhook reaches a group, not one member).
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboxMessage(Base):
+    """The in-app inbox: written by the inbox channel when its delivery is dispatched."""
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (
+        UniqueConstraint("member_id", "notification_id"),
+        Index("ix_inbox_messages_member_id_read_at", "member_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class SubscriptionCredit(Base):
+    """WeChat one-time subscribe messages: each accept in the mini-program allows one send
+    of that template to that member. A send takes one credit in a single UPDATE."""
+
+    __tablename__ = "subscription_credits"
+    __table_args__ = (CheckConstraint("credits >= 0", name="credits_not_negative"),)
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    template_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credits: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NotificationPreference(Base):
+    """A member turning one channel on or off for one kind; no row means the channel's
+    default in settings. Critical kinds and the inbox ignore "off"."""
+
+    __tablename__ = "notification_preferences"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[NotificationKind] = mapped_column(
+        str_enum(NotificationKind, "notification_kind"), primary_key=True
+    )
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"), primary_key=True)
+    enabled: Mapped[bool]
+
+
+class QuietHours(Base):
+    """A member's quiet hours in the display time zone; sends in them wait until the end.
+    ``starts`` after ``ends`` spans midnight (22:00-07:00)."""
+
+    __tablename__ = "quiet_hours"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    starts: Mapped[time]
+    ends: Mapped[time]
+
+
+class OrgDailySends(Base):
+    """Bulk notifications an organization sent on a day, for its daily cap; raised with a
+    conditional UPDATE so two publishers cannot both take the last one."""
+
+    __tablename__ = "org_daily_sends"
+
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
