@@ -1,4 +1,4 @@
-"""python -m app: serve, migrate, seed-demo, openapi, create-admin."""
+"""python -m app: serve, worker, migrate, seed-demo, openapi, create-admin."""
 
 from __future__ import annotations
 
@@ -89,6 +89,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(_: argparse.Namespace) -> int:
+    """Dispatch notifications until SIGTERM or Ctrl-C; run several on PostgreSQL."""
+    import signal
+
+    from app.main import create_app
+    from app.notify.worker import Worker
+
+    async def run() -> None:
+        runtime = create_app().state.runtime
+        worker = Worker(runtime.sessionmaker, runtime.channels, settings, runtime.clock)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, worker.stop)
+        try:
+            await worker.run()
+        finally:
+            await runtime.wechat.aclose()
+            await runtime.engine.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--banner", action="store_true", help="print the docs URL and demo logins")
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="dispatch notifications and run scheduled work")
+    worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply migrations (default: to head)")
     migrate.add_argument("revision", nargs="?", default="head")

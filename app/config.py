@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cached_property
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -105,7 +106,64 @@ class Settings(BaseSettings):
     # the file lock); on PostgreSQL run `python -m app worker` instead. None: decide by database.
     notify_worker_in_process: bool | None = None
 
+    # News: reading time is reported by the client, so it is capped per report and in total.
+    news_read_report_max_seconds: int = Field(default=300, ge=1)
+    news_read_total_max_seconds: int = Field(default=7200, ge=1)
+    # Scheduled articles the worker publishes per transaction.
+    news_publish_batch_size: int = Field(default=20, ge=1)
+
     # --- notification channels (adapters): their settings go below this line ---
+
+    # WeChat subscribe messages, per notification kind: {"activity_changed": {"template_id":
+    # "…", "thing1": "title", "time2": "starts_at", "phrase3": "=已变更"}}. A field takes the
+    # message's title, body or created_at, a key of its data, or "=literal".
+    wechat_templates: dict[str, dict[str, str]] = Field(default_factory=dict)
+    wechat_miniprogram_state: Literal["formal", "trial", "developer"] = "formal"
+    wechat_message_lang: str = "zh_CN"
+
+    # Group bots: the webhook URL carries the bot's key, so it is a secret.
+    wecom_webhook_url: str | None = None
+    wecom_msgtype: Literal["markdown", "text"] = "markdown"
+    dingtalk_webhook_url: str | None = None
+    dingtalk_secret: str | None = None  # the "加签" secret, SEC…
+    dingtalk_msgtype: Literal["markdown", "text"] = "markdown"
+
+    # SMS through Aliyun dysmsapi SendSms; template variables map like wechat_templates.
+    sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    sms_access_key_id: str | None = None
+    sms_access_key_secret: str | None = None
+    sms_sign_name: str | None = None
+    sms_template_code: str | None = None
+    sms_template_params: dict[str, str] = Field(default_factory=lambda: {"title": "title"})
+
+    smtp_host: str | None = None
+    smtp_port: int = 465
+    smtp_security: Literal["ssl", "starttls", "none"] = "ssl"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    # Lets the webhook reach private and loopback addresses: development only.
+    webhook_allow_private: bool = False
+
+    # Per request, for the bots, SMS and the webhook.
+    notify_http_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _webhook_private_only_in_development(self) -> Settings:
+        if self.webhook_allow_private and self.env is Environment.PRODUCTION:
+            raise ValueError("APP_WEBHOOK_ALLOW_PRIVATE is for development only")
+        return self
+
+    @model_validator(mode="after")
+    def _wechat_templates_are_complete(self) -> Settings:
+        for kind, template in self.wechat_templates.items():
+            if not template.get("template_id"):
+                raise ValueError(f"APP_WECHAT_TEMPLATES[{kind}] needs a template_id")
+        return self
 
     @model_validator(mode="after")
     def _s3_needs_its_settings(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -36,6 +37,9 @@ from app.leave.router import router as leave_router
 from app.me.router import router as me_router
 from app.members.router import router as members_router
 from app.minutes.router import router as minutes_router
+from app.notify.router import router as notify_router
+from app.notify.setup import build_channels, worker_in_process
+from app.notify.worker import Worker
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.orgs.router import router as orgs_router
 from app.roles.router import router as roles_router
@@ -54,6 +58,7 @@ ROUTERS = (
     leave_router,
     minutes_router,
     attendance_router,
+    notify_router,
 )
 
 
@@ -95,6 +100,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     wechat_transport: httpx.AsyncBaseTransport | None = None,
+    notify_transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
     configure_logs: bool = True,
 ) -> FastAPI:
@@ -112,6 +118,8 @@ def create_app(
         transport=wechat_transport,
     )
     token_store = _token_store(settings, sessionmaker, clock)
+    # Bots, SMS and webhooks: their own client, so their timeouts are not WeChat's.
+    notify_http = httpx.AsyncClient(timeout=10.0, transport=notify_transport)
     metrics = Metrics()
     runtime = Runtime(
         settings=settings,
@@ -130,9 +138,19 @@ def create_app(
         storage=_storage(settings, clock),
     )
 
+    runtime.channels = build_channels(
+        settings, sessionmaker=sessionmaker, http=notify_http, wechat=runtime.wechat
+    )
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(sessionmaker, runtime.channels, settings, clock)
+        task = asyncio.create_task(worker.run()) if worker_in_process(settings) else None
         yield
+        if task is not None:
+            worker.stop()
+            await task
+        await notify_http.aclose()
         await runtime.wechat.aclose()
         await token_store.aclose()
         if isinstance(runtime.storage, S3Storage):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -16,6 +17,8 @@ from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
 from app.kit.ratelimit import RateLimiter
 from app.kit.storage import Storage
+from app.models import Channel
+from app.notify.channels.base import Adapter
 from app.observability import Metrics
 
 
@@ -30,6 +33,7 @@ class Runtime:
     cipher: FieldCipher
     metrics: Metrics
     storage: Storage
+    channels: Mapping[Channel, Adapter] = field(default_factory=dict)
 
     def today(self) -> date:
         """Today's date where our users live (Asia/Shanghai by default)."""

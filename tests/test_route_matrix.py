@@ -24,7 +24,19 @@ from sqlalchemy import select
 from app.auth.dependencies import Requires, public
 from app.auth.permissions import ROLE_PERMISSIONS, Permission
 from app.main import ROUTERS
-from app.models import Base, Member, Organization, Role, RoleAssignment
+from app.models import (
+    Base,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    InboxMessage,
+    Member,
+    Notification,
+    NotificationKind,
+    Organization,
+    Role,
+    RoleAssignment,
+)
 from tests.factories import Actor, Factory, World, build_world
 
 Operation = tuple[str, str]  # (method, path template)
@@ -95,6 +107,8 @@ class Side:
     role_id: int
     draft_activity_id: int
     published_activity_id: int
+    inbox_message_id: int
+    dead_delivery_id: int
 
 
 @dataclass
@@ -146,6 +160,15 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
     ),
     ("GET", "/api/v1/orgs/{org_id}/attendance"): lambda s: (
         f"{V1}/orgs/{s.other.branch.id}/attendance",
+        None,
+    ),
+    # notifications
+    ("POST", "/api/v1/me/inbox/{message_id}/read"): lambda s: (
+        f"{V1}/me/inbox/{s.other.inbox_message_id}/read",
+        None,
+    ),
+    ("POST", "/api/v1/notify/deliveries/{delivery_id}/retry"): lambda s: (
+        f"{V1}/notify/deliveries/{s.other.dead_delivery_id}/retry",
         None,
     ),
     # roles
@@ -355,6 +378,7 @@ async def arrange_side(
             )
         )
     assert role_id is not None
+    inbox_message_id, dead_delivery_id = await arrange_outbox(factory, branch, member)
     return Side(
         branch=branch,
         social=social,
@@ -362,7 +386,37 @@ async def arrange_side(
         role_id=role_id,
         draft_activity_id=await create_activity(client, admin.headers, branch, publish=False),
         published_activity_id=await create_activity(client, admin.headers, branch, publish=True),
+        inbox_message_id=inbox_message_id,
+        dead_delivery_id=dead_delivery_id,
     )
+
+
+async def arrange_outbox(factory: Factory, branch: Organization, member: Member) -> tuple[int, int]:
+    """A message in the member's inbox and a dead delivery of the branch's notification."""
+    now = datetime.now(UTC)
+    async with factory.runtime.sessionmaker.begin() as session:
+        notification = Notification(
+            kind=NotificationKind.ACTIVITY_PUBLISHED,
+            source=f"matrix:{branch.id}",
+            org_id=branch.id,
+            title="活动通知",
+            body="正文",
+            created_at=now,
+        )
+        session.add(notification)
+        await session.flush()
+        message = InboxMessage(member_id=member.id, notification_id=notification.id)
+        dead = Delivery(
+            notification_id=notification.id,
+            member_id=member.id,
+            channel=Channel.CONSOLE,
+            dedupe_key=f"n{notification.id}:console:{member.id}",
+            status=DeliveryStatus.DEAD,
+            attempts=8,
+        )
+        session.add_all([message, dead])
+        await session.flush()
+        return message.id, dead.id
 
 
 async def arrange_scene(client: httpx.AsyncClient, factory: Factory, attacker: str) -> Scene:

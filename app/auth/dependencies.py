@@ -11,17 +11,29 @@ from sqlalchemy import select
 
 from app.auth.permissions import Permission
 from app.auth.scope import Principal
-from app.auth.tokens import decode_access_token
+from app.auth.tokens import AccessClaims, decode_access_token
 from app.db import DbSession
 from app.errors import Forbidden, Unauthorized
 from app.models import Account, Member, RoleAssignment
-from app.runtime import RuntimeDep
+from app.runtime import Runtime, RuntimeDep
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/wechat/login")
 
 
 def public() -> None:
     """Marks a route as open to anonymous callers."""
+
+
+def account_disabled() -> Unauthorized:
+    return Unauthorized("auth.account_disabled", "账号不可用", "Account not available")
+
+
+def _verified_claims(
+    runtime: Runtime, credentials: HTTPAuthorizationCredentials | None
+) -> AccessClaims:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("auth.missing_token", "请先登录", "Sign in first")
+    return decode_access_token(runtime.settings, credentials.credentials)
 
 
 async def load_principal(session: DbSession, account_id: int) -> Principal:
@@ -34,7 +46,7 @@ async def load_principal(session: DbSession, account_id: int) -> Principal:
         )
     ).all()
     if not rows or not rows[0].is_active:
-        raise Unauthorized("auth.account_disabled", "账号不可用", "Account not available")
+        raise account_disabled()
     roles = tuple((row.role, row.org_id) for row in rows if row.role is not None)
     return Principal(account_id=account_id, member_id=rows[0].id, roles=roles)
 
@@ -53,9 +65,7 @@ class Requires:
         runtime: RuntimeDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise Unauthorized("auth.missing_token", "请先登录", "Sign in first")
-        claims = decode_access_token(runtime.settings, credentials.credentials)
+        claims = _verified_claims(runtime, credentials)
         principal = await load_principal(session, claims.account_id)
         if self.permission is not Permission.SELF and principal.scope(self.permission).is_empty:
             raise Forbidden()
@@ -66,6 +76,31 @@ class Requires:
         return f"Requires({self.permission.value})"
 
 
+class Authenticated(Requires):
+    """``Requires(Permission.SELF)`` for a hot path that reads the caller's account and member
+    in the same query as everything else it needs (the check-in): checks the access token
+    only, without a query of its own, and answers its claims. The route must then refuse what
+    ``load_principal`` refuses: an account that is gone or disabled (``account_disabled()``)."""
+
+    def __init__(self) -> None:
+        super().__init__(Permission.SELF)
+
+    # FastAPI reads this signature; the route matrix counts any Requires as a declaration.
+    # The runtime is taken from the app, not through RuntimeDep: a plain-def dependency costs
+    # a worker-thread hop per request.
+    async def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> AccessClaims:
+        runtime: Runtime = request.app.state.runtime
+        return _verified_claims(runtime, credentials)
+
+    def __repr__(self) -> str:
+        return "Authenticated()"
+
+
+CurrentClaims = Annotated[AccessClaims, Depends(Authenticated())]
 CurrentPrincipal = Annotated[Principal, Depends(Requires(Permission.SELF))]
 OrgsReader = Annotated[Principal, Depends(Requires(Permission.ORGS_READ))]
 OrgsWriter = Annotated[Principal, Depends(Requires(Permission.ORGS_WRITE))]
@@ -76,3 +111,4 @@ RolesManager = Annotated[Principal, Depends(Requires(Permission.ROLES_MANAGE))]
 ActivitiesManager = Annotated[Principal, Depends(Requires(Permission.ACTIVITIES_MANAGE))]
 AttendanceReader = Annotated[Principal, Depends(Requires(Permission.ATTENDANCE_READ))]
 MinutesReviewer = Annotated[Principal, Depends(Requires(Permission.MINUTES_REVIEW))]
+NotifyManager = Annotated[Principal, Depends(Requires(Permission.NOTIFY_MANAGE))]

@@ -18,6 +18,8 @@ class Permission(enum.StrEnum):
     ACTIVITIES_MANAGE = "activities:manage"
     ATTENDANCE_READ = "attendance:read"
     MINUTES_REVIEW = "minutes:review"
+    NEWS_WRITE = "news:write"
+    NOTIFY_MANAGE = "notify:manage"  # dead letters: see and retry
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -37,6 +39,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MEMBERS_READ,
             Permission.ACTIVITIES_MANAGE,
             Permission.ATTENDANCE_READ,
+            Permission.NEWS_WRITE,
         }
     ),
     Role.COMMITTEE_ADMIN: frozenset(
@@ -50,6 +53,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACTIVITIES_MANAGE,
             Permission.ATTENDANCE_READ,
             Permission.MINUTES_REVIEW,
+            Permission.NEWS_WRITE,
+            Permission.NOTIFY_MANAGE,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(Permission),
