@@ -39,6 +39,7 @@ from app.members.router import router as members_router
 from app.minutes.router import router as minutes_router
 from app.notify.router import router as notify_router
 from app.notify.setup import build_channels, worker_in_process
+from app.notify.subscriptions_router import router as subscriptions_router
 from app.notify.worker import Worker
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.orgs.router import router as orgs_router
@@ -59,6 +60,7 @@ ROUTERS = (
     minutes_router,
     attendance_router,
     notify_router,
+    subscriptions_router,
 )
 
 
@@ -119,7 +121,9 @@ def create_app(
     )
     token_store = _token_store(settings, sessionmaker, clock)
     # Bots, SMS and webhooks: their own client, so their timeouts are not WeChat's.
-    notify_http = httpx.AsyncClient(timeout=10.0, transport=notify_transport)
+    notify_http = httpx.AsyncClient(
+        timeout=settings.notify_http_timeout_seconds, transport=notify_transport
+    )
     metrics = Metrics()
     runtime = Runtime(
         settings=settings,
@@ -139,7 +143,7 @@ def create_app(
     )
 
     runtime.channels = build_channels(
-        settings, sessionmaker=sessionmaker, http=notify_http, wechat=runtime.wechat
+        settings, sessionmaker=sessionmaker, http=notify_http, wechat=runtime.wechat, clock=clock
     )
 
     @asynccontextmanager

@@ -7,10 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.integrations.wechat import WeChatClient
+from app.kit.clock import Clock
 from app.models import Channel
 from app.notify.channels.base import Adapter
 from app.notify.channels.console import ConsoleAdapter
 from app.notify.channels.inbox import InboxAdapter
+from app.notify.channels.registry import build_adapters
 
 
 def build_channels(
@@ -19,10 +21,14 @@ def build_channels(
     sessionmaker: async_sessionmaker[AsyncSession],
     http: httpx.AsyncClient,
     wechat: WeChatClient,
+    clock: Clock,
 ) -> dict[Channel, Adapter]:
     adapters: dict[Channel, Adapter] = {Channel.INBOX: InboxAdapter(sessionmaker)}
     if Channel.CONSOLE in {*settings.notify_channels, *settings.notify_group_channels}:
         adapters[Channel.CONSOLE] = ConsoleAdapter()
+    adapters.update(
+        build_adapters(settings, http=http, sessionmaker=sessionmaker, wechat=wechat, clock=clock)
+    )
     return adapters
 
 

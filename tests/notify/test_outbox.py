@@ -25,6 +25,12 @@ def settings(settings: Settings) -> Settings:
     settings.notify_channels = ["inbox", "console", "sms"]
     settings.notify_opt_in_channels = ["sms"]
     settings.notify_group_channels = ["wecom_bot"]
+    # Configured so the channels build; nothing is sent in these tests.
+    settings.sms_access_key_id = "test-key"
+    settings.sms_access_key_secret = "test-secret"
+    settings.sms_sign_name = "党建测试"
+    settings.sms_template_code = "SMS_0001"
+    settings.wecom_webhook_url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=test"
     return settings
 
 

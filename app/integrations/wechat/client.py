@@ -15,6 +15,7 @@ logger = logging.getLogger("app.wechat")
 
 # The token was revoked or expired on WeChat's side: refresh once and retry once.
 TOKEN_INVALID_CODES = frozenset({40001, 42001, 40014})
+SUBSCRIBE_SEND_PATH = "/cgi-bin/message/subscribe/send"
 
 
 class WeChatError(Exception):
@@ -145,6 +146,29 @@ class WeChatClient:
             pure_phone_number=pure,
             country_code=str(info.get("countryCode") or "86"),
         )
+
+    async def send_subscribe_message(
+        self,
+        *,
+        touser: str,
+        template_id: str,
+        data: dict[str, str],
+        page: str | None,
+        miniprogram_state: str,
+        lang: str,
+    ) -> None:
+        """subscribeMessage.send: one message against one of the user's one-time accepts."""
+        body: dict[str, Any] = {
+            "touser": touser,
+            "template_id": template_id,
+            "data": {key: {"value": value} for key, value in data.items()},
+            "miniprogram_state": miniprogram_state,
+            "lang": lang,
+        }
+        if page:
+            body["page"] = page
+        response = await self.call_with_token("POST", SUBSCRIBE_SEND_PATH, json=body)
+        self._checked_json(response)
 
     async def get_unlimited_qr_code(
         self, *, scene: str, page: str, env_version: str, width: int = 430

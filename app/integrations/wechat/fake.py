@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 
 import httpx
 
 FAKE_OPENID_PREFIX = "fake-"
+logger = logging.getLogger("app.wechat.fake")
 _token_counter = itertools.count(1)
 
 
@@ -66,7 +68,22 @@ def fake_wechat_handler(request: httpx.Request) -> httpx.Response:
             content=b"\xff\xd8\xff\xe0FAKEQR:" + scene.encode(),
             headers={"content-type": "image/jpeg"},
         )
+    if path == "/cgi-bin/message/subscribe/send":
+        return _subscribe_send(json.loads(request.content or b"{}"))
     return _json({"errcode": 40066, "errmsg": f"fake WeChat has no {path}"})
+
+
+def _subscribe_send(body: dict[str, object]) -> httpx.Response:
+    data = body.get("data")
+    if not body.get("touser"):
+        return _json({"errcode": 40003, "errmsg": "invalid openid"})
+    if not body.get("template_id"):
+        return _json({"errcode": 40037, "errmsg": "invalid template_id"})
+    if not isinstance(data, dict) or not data:
+        return _json({"errcode": 47003, "errmsg": "argument invalid! data is empty"})
+    # Development has no phone to show it on: the log line is the delivered message.
+    logger.info("fake WeChat subscribe message to %s: %s", body["touser"], data)
+    return _json({"errcode": 0, "errmsg": "ok"})
 
 
 def fake_transport() -> httpx.MockTransport:
