@@ -37,6 +37,7 @@ from app.leave.router import router as leave_router
 from app.me.router import router as me_router
 from app.members.router import router as members_router
 from app.minutes.router import router as minutes_router
+from app.news.router import router as news_router
 from app.notify.router import router as notify_router
 from app.notify.setup import build_channels, worker_in_process
 from app.notify.subscriptions_router import router as subscriptions_router
@@ -61,6 +62,7 @@ ROUTERS = (
     attendance_router,
     notify_router,
     subscriptions_router,
+    news_router,
 )
 
 

@@ -107,6 +107,8 @@ class Side:
     role_id: int
     draft_activity_id: int
     published_activity_id: int
+    draft_article_id: int
+    published_article_id: int
     inbox_message_id: int
     dead_delivery_id: int
 
@@ -276,6 +278,43 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/activities/{s.other.published_activity_id}/attachments/1",
         None,
     ),
+    # news
+    ("GET", "/api/v1/news/articles/{article_id}"): lambda s: (
+        f"{V1}/news/articles/{s.other.published_article_id}",
+        None,
+    ),
+    ("PATCH", "/api/v1/news/articles/{article_id}"): lambda s: (
+        f"{V1}/news/articles/{s.other.draft_article_id}",
+        {"title": "越权改名", "audience_org_ids": [s.own.branch.id]},
+    ),
+    ("DELETE", "/api/v1/news/articles/{article_id}"): lambda s: (
+        f"{V1}/news/articles/{s.other.draft_article_id}",
+        None,
+    ),
+    ("POST", "/api/v1/news/articles/{article_id}/publish"): lambda s: (
+        f"{V1}/news/articles/{s.other.draft_article_id}/publish",
+        None,
+    ),
+    ("POST", "/api/v1/news/articles/{article_id}/retract"): lambda s: (
+        f"{V1}/news/articles/{s.other.published_article_id}/retract",
+        None,
+    ),
+    ("POST", "/api/v1/news/articles/{article_id}/pin"): lambda s: (
+        f"{V1}/news/articles/{s.other.published_article_id}/pin",
+        None,
+    ),
+    ("POST", "/api/v1/news/articles/{article_id}/unpin"): lambda s: (
+        f"{V1}/news/articles/{s.other.published_article_id}/unpin",
+        None,
+    ),
+    ("POST", "/api/v1/news/articles/{article_id}/reads"): lambda s: (
+        f"{V1}/news/articles/{s.other.published_article_id}/reads",
+        {"seconds": 30},
+    ),
+    ("GET", "/api/v1/news/articles/{article_id}/stats"): lambda s: (
+        f"{V1}/news/articles/{s.other.published_article_id}/stats",
+        None,
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -361,6 +400,28 @@ async def create_activity(
     return activity_id
 
 
+async def create_article(
+    client: httpx.AsyncClient, headers: dict[str, str], org: Organization, *, publish: bool
+) -> int:
+    created = await client.post(
+        f"{V1}/news/articles",
+        json={
+            "title": f"{org.name}要闻",
+            "summary": "摘要",
+            "body": "正文",
+            "category": "key_news",
+            "audience_org_ids": [org.id],
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    article_id: int = created.json()["id"]
+    if publish:
+        published = await client.post(f"{V1}/news/articles/{article_id}/publish", headers=headers)
+        assert published.status_code == 200, published.text
+    return article_id
+
+
 async def arrange_side(
     client: httpx.AsyncClient,
     factory: Factory,
@@ -386,6 +447,8 @@ async def arrange_side(
         role_id=role_id,
         draft_activity_id=await create_activity(client, admin.headers, branch, publish=False),
         published_activity_id=await create_activity(client, admin.headers, branch, publish=True),
+        draft_article_id=await create_article(client, admin.headers, branch, publish=False),
+        published_article_id=await create_article(client, admin.headers, branch, publish=True),
         inbox_message_id=inbox_message_id,
         dead_delivery_id=dead_delivery_id,
     )

@@ -21,6 +21,14 @@ from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.identity import Account, RefreshToken, WechatAccessToken
 from app.models.members import Gender, Member, PartyStatus, Role, RoleAssignment
+from app.models.news import (
+    ArticleStatus,
+    BodyFormat,
+    NewsArticle,
+    NewsAudience,
+    NewsCategory,
+    ReadReceipt,
+)
 from app.models.notify import (
     CRITICAL_KINDS,
     GROUP_CHANNELS,
@@ -55,9 +63,11 @@ __all__ = [
     "ActivityStatus",
     "ActivityType",
     "AffiliationMode",
+    "ArticleStatus",
     "Attendance",
     "AuditEvent",
     "Base",
+    "BodyFormat",
     "Channel",
     "CheckInMethod",
     "Delivery",
@@ -71,6 +81,9 @@ __all__ = [
     "Member",
     "Minutes",
     "MinutesAttachment",
+    "NewsArticle",
+    "NewsAudience",
+    "NewsCategory",
     "Notification",
     "NotificationKind",
     "NotificationPreference",
@@ -81,6 +94,7 @@ __all__ = [
     "PartyStatus",
     "QuietHours",
     "Rating",
+    "ReadReceipt",
     "RefreshToken",
     "Role",
     "RoleAssignment",

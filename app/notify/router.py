@@ -115,7 +115,7 @@ async def _preferences(session: DbSession, runtime: RuntimeDep, member_id: int) 
             KindPreferences(kind=kind, critical=kind in CRITICAL_KINDS, channels=channels)
             for kind, channels in table.items()
         ],
-        quiet_hours=QuietHoursBody(starts=quiet[0], ends=quiet[1]) if quiet else None,
+        quiet_hours=QuietHoursBody.of(quiet) if quiet else None,
     )
 
 
@@ -139,7 +139,7 @@ async def set_my_preferences(
         runtime.settings,
         member_id,
         [(change.kind, change.channel, change.enabled) for change in body.changes],
-        (body.quiet_hours.starts, body.quiet_hours.ends) if body.quiet_hours else None,
+        body.quiet_hours.as_times() if body.quiet_hours else None,
     )
     return await _preferences(session, runtime, member_id)
 

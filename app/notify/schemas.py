@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.models import Channel, DeliveryStatus, NotificationKind
 
@@ -28,9 +28,22 @@ class MarkedRead(BaseModel):
     marked: int
 
 
+# "HH:MM", local to the display time zone: a wall-clock time, so no offset.
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
 class QuietHoursBody(BaseModel):
-    starts: time = Field(description="Local time (display time zone), e.g. 22:00")
-    ends: time = Field(description="Local time; earlier than starts spans midnight, e.g. 07:00")
+    starts: ClockTime = Field(description="Local time (display time zone), e.g. 22:00")
+    ends: ClockTime = Field(
+        description="Local time; earlier than starts spans midnight, e.g. 07:00"
+    )
+
+    def as_times(self) -> tuple[time, time]:
+        return time.fromisoformat(self.starts), time.fromisoformat(self.ends)
+
+    @classmethod
+    def of(cls, quiet: tuple[time, time]) -> QuietHoursBody:
+        return cls(starts=quiet[0].strftime("%H:%M"), ends=quiet[1].strftime("%H:%M"))
 
 
 class PreferenceChange(BaseModel):

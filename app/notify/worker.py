@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.kit.clock import Clock
 from app.models import Channel
+from app.news import service as news_service
 from app.notify import activity_events, dispatch
 from app.notify.channels.base import Adapter
 
@@ -24,7 +25,7 @@ log = logging.getLogger("app.notify.worker")
 
 
 def scheduled_jobs() -> list[Callable[..., Awaitable[int]]]:
-    return [activity_events.deliver_due]
+    return [activity_events.deliver_due, news_service.publish_due]
 
 
 class Worker:

@@ -33,6 +33,7 @@ from app.models import (
     SocialOrgType,
 )
 from app.orgs import service as orgs_service
+from app.seed.news import seed_news
 
 DEMO_LOGINS: dict[str, str] = {
     "system_admin": "demo-admin",
@@ -309,6 +310,7 @@ async def _seed(session: AsyncSession, cipher: FieldCipher, today: date) -> None
     for secretary, branch in zip(secretaries, branches, strict=True):
         session.add(RoleAssignment(member_id=secretary.id, org_id=branch.id, role=Role.SECRETARY))
     await session.flush()
+    await seed_news(session, party, today)
 
 
 async def run_seed(settings: Settings) -> bool:

@@ -1,0 +1,274 @@
+"""Reading news: a member's feed, the article page that records the read, reading time,
+and the read figures of one article. The feed reads the audience rows only; see
+models/news.py for the index every query here is shaped for."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, case, exists, func, literal, select, tuple_, union_all, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.scope import Principal, Scope
+from app.config import Settings
+from app.errors import Unprocessable
+from app.kit.sql import dialect_insert
+from app.kit.types import INT32_MAX
+from app.models import (
+    Member,
+    NewsArticle,
+    NewsAudience,
+    NewsCategory,
+    OrgClosure,
+    PartyStatus,
+    ReadReceipt,
+)
+from app.news.service import article_not_found, audience_members, audience_of, get_managed
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_MICROS = int((datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) / timedelta(microseconds=1))
+
+
+@dataclass(frozen=True)
+class FeedKey:
+    """Where a feed page ends: (pinned, published, id), the feed's descending order."""
+
+    pinned: bool
+    at: datetime
+    article_id: int
+
+    def encode(self) -> str:
+        micros = (self.at - EPOCH) // timedelta(microseconds=1)
+        raw = json.dumps([int(self.pinned), micros, self.article_id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> FeedKey:
+        invalid = Unprocessable("pagination.invalid_cursor", "分页游标无效", "Invalid cursor")
+        try:
+            pinned, micros, article_id = json.loads(
+                base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+            )
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+            raise invalid from exc
+        values = (pinned, micros, article_id)
+        if any(not isinstance(v, int) or isinstance(v, bool) for v in values):
+            raise invalid
+        if pinned not in (0, 1) or not 0 <= micros <= _MAX_MICROS:
+            raise invalid
+        if not 1 <= article_id <= INT32_MAX:
+            raise invalid
+        return cls(bool(pinned), EPOCH + timedelta(microseconds=micros), article_id)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A member as the audience rows see them: their status and every organization above
+    their relation and their workplace (each organization is its own ancestor)."""
+
+    member_id: int
+    status: PartyStatus
+    org_ids: tuple[int, ...]
+
+
+async def reach_of(session: AsyncSession, member_id: int | None) -> Reach | None:
+    if member_id is None:
+        return None
+    rows = (
+        await session.execute(
+            select(Member.party_status, OrgClosure.ancestor_id)
+            .select_from(Member)
+            .outerjoin(
+                OrgClosure,
+                OrgClosure.descendant_id.in_([Member.relation_org_id, Member.workplace_org_id]),
+            )
+            .where(Member.id == member_id)
+        )
+    ).all()
+    if not rows:
+        return None
+    org_ids = tuple(sorted({row.ancestor_id for row in rows if row.ancestor_id is not None}))
+    return Reach(member_id, rows[0].party_status, org_ids)
+
+
+def _org_page(
+    reach: Reach, org_id: int, category: NewsCategory | None, after: FeedKey | None, limit: int
+) -> Any:
+    audience = NewsAudience
+    query = select(audience.article_id, audience.pinned, audience.feed_at).where(
+        audience.org_id == org_id,
+        audience.party_status == reach.status,
+        audience.feed_at.is_not(None),
+    )
+    if category is not None:
+        query = query.where(audience.category == category)
+    if after is not None:
+        query = query.where(
+            tuple_(audience.pinned, audience.feed_at, audience.article_id)
+            < tuple_(
+                literal(after.pinned, audience.pinned.type),
+                literal(after.at, audience.feed_at.type),
+                literal(after.article_id),
+            )
+        )
+    order = (audience.pinned.desc(), audience.feed_at.desc(), audience.article_id.desc())
+    return query.order_by(*order).limit(limit).subquery()
+
+
+async def feed(
+    session: AsyncSession,
+    reach: Reach,
+    *,
+    category: NewsCategory | None,
+    after: FeedKey | None,
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """Up to ``limit`` articles aimed at the member after ``after``: one short index range
+    per ancestor organization, merged; the list's columns (never the bodies) and the
+    member's first read."""
+    if not reach.org_ids:
+        return []
+    pages = [_org_page(reach, o, category, after, limit) for o in reach.org_ids]
+    merged = union_all(*(select(page) for page in pages)).subquery()
+    top = (
+        select(merged.c.article_id, merged.c.pinned, merged.c.feed_at)
+        .distinct()
+        .order_by(merged.c.pinned.desc(), merged.c.feed_at.desc(), merged.c.article_id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            NewsArticle.id,
+            NewsArticle.title,
+            NewsArticle.summary,
+            NewsArticle.cover_url,
+            NewsArticle.category,
+            NewsArticle.tags,
+            top.c.pinned,
+            top.c.feed_at.label("published_at"),
+            ReadReceipt.first_read_at,
+        )
+        .join(top, top.c.article_id == NewsArticle.id)
+        .outerjoin(
+            ReadReceipt,
+            and_(
+                ReadReceipt.article_id == NewsArticle.id,
+                ReadReceipt.member_id == reach.member_id,
+            ),
+        )
+        .order_by(top.c.pinned.desc(), top.c.feed_at.desc(), top.c.article_id.desc())
+    )
+    return rows.all()
+
+
+def _aimed_at(reach: Reach, article_id: int) -> Any:
+    return exists().where(
+        NewsAudience.article_id == article_id,
+        NewsAudience.org_id.in_(reach.org_ids),
+        NewsAudience.party_status == reach.status,
+        NewsAudience.feed_at.is_not(None),
+    )
+
+
+async def _record_first_read(
+    session: AsyncSession, article_id: int, member_id: int, now: datetime
+) -> datetime:
+    await session.execute(
+        (await dialect_insert(session, ReadReceipt))
+        .values(article_id=article_id, member_id=member_id, first_read_at=now, seconds=0)
+        .on_conflict_do_nothing()
+    )
+    first = await session.scalar(
+        select(ReadReceipt.first_read_at).where(
+            ReadReceipt.article_id == article_id, ReadReceipt.member_id == member_id
+        )
+    )
+    assert first is not None
+    return first
+
+
+async def open_article(
+    session: AsyncSession, principal: Principal, write_scope: Scope, article_id: int, now: datetime
+) -> tuple[NewsArticle, datetime | None]:
+    """The article for a member it is aimed at (the first read is recorded) or for an author
+    in scope; 404 for anyone else."""
+    reach = await reach_of(session, principal.member_id)
+    if reach is not None and reach.org_ids:
+        article = await session.scalar(
+            select(NewsArticle).where(NewsArticle.id == article_id, _aimed_at(reach, article_id))
+        )
+        if article is not None:
+            return article, await _record_first_read(session, article.id, reach.member_id, now)
+    if write_scope.is_empty:
+        raise article_not_found()
+    return await get_managed(session, write_scope, article_id), None
+
+
+async def report_reading(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    article_id: int,
+    seconds: int,
+    now: datetime,
+) -> ReadReceipt:
+    reach = await reach_of(session, principal.member_id)
+    if reach is None or not reach.org_ids:
+        raise article_not_found()
+    if not await session.scalar(select(_aimed_at(reach, article_id))):
+        raise article_not_found()
+    await _record_first_read(session, article_id, reach.member_id, now)
+    added = ReadReceipt.seconds + min(seconds, settings.news_read_report_max_seconds)
+    total = settings.news_read_total_max_seconds
+    await session.execute(
+        update(ReadReceipt)
+        .where(ReadReceipt.article_id == article_id, ReadReceipt.member_id == reach.member_id)
+        .values(seconds=case((added > total, total), else_=added))
+        .execution_options(synchronize_session=False)
+    )
+    receipt = await session.scalar(
+        select(ReadReceipt)
+        .where(ReadReceipt.article_id == article_id, ReadReceipt.member_id == reach.member_id)
+        .execution_options(populate_existing=True)
+    )
+    assert receipt is not None
+    return receipt
+
+
+@dataclass(frozen=True)
+class Stats:
+    audience: int
+    readers: int
+    total_seconds: int
+    not_read: Sequence[Member]
+
+
+async def stats(
+    session: AsyncSession, scope: Scope, article_id: int, *, after_id: int | None, limit: int
+) -> Stats:
+    article = await get_managed(session, scope, article_id)
+    org_ids, statuses = (await audience_of(session, [article.id]))[article.id]
+    people = audience_members(org_ids, statuses)
+    audience = await session.scalar(select(func.count()).select_from(people.subquery())) or 0
+    readers, seconds = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(ReadReceipt.seconds), 0)).where(
+                ReadReceipt.article_id == article.id, ReadReceipt.member_id.in_(people)
+            )
+        )
+    ).one()
+    unread = select(Member).where(
+        Member.id.in_(people),
+        ~exists().where(ReadReceipt.article_id == article.id, ReadReceipt.member_id == Member.id),
+    )
+    if after_id is not None:
+        unread = unread.where(Member.id > after_id)
+    members = (await session.scalars(unread.order_by(Member.id).limit(limit))).all()
+    return Stats(audience, int(readers), int(seconds), members)

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
+
+from app.kit.types import DbId
+from app.kit.validation import NoControlChars
+from app.models import ArticleStatus, BodyFormat, NewsCategory, PartyStatus
+
+MAX_TAGS = 5
+MAX_AUDIENCE_ORGS = 50
+DEFAULT_STATUSES = [PartyStatus.FULL_MEMBER, PartyStatus.PROBATIONARY]
+
+
+def _https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError("cover_url must be an https URL")
+    return value
+
+
+def _unique(values: list[int]) -> list[int]:
+    return list(dict.fromkeys(values))
+
+
+def _no_controls_but_whitespace(value: str) -> str:
+    # A body keeps its line breaks and tabs; NUL and the rest PostgreSQL or renderers refuse.
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in value):
+        raise PydanticCustomError("text.control_char", "不能包含控制字符")
+    return value
+
+
+def _reasonable_time(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("publish_at is out of range") from exc
+    if not 2000 <= utc.year <= 2100:
+        raise ValueError("publish_at is out of range")
+    return utc
+
+
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControlChars
+]
+Summary = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControlChars
+]
+Body = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100_000),
+    AfterValidator(_no_controls_but_whitespace),
+]
+CoverUrl = Annotated[
+    str, StringConstraints(max_length=500), NoControlChars, AfterValidator(_https_url)
+]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), NoControlChars
+]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(lambda v: _unique(v))]
+AudienceOrgs = Annotated[
+    list[DbId],
+    Field(
+        min_length=1,
+        max_length=MAX_AUDIENCE_ORGS,
+        description="Organizations whose whole subtrees are the audience",
+    ),
+    AfterValidator(_unique),
+]
+AudienceStatuses = Annotated[
+    list[PartyStatus],
+    Field(min_length=1, max_length=4),
+    AfterValidator(lambda v: list(dict.fromkeys(v))),
+]
+
+
+class ArticleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    summary: Summary = Field(description="Shown in the feed and sent as the push text")
+    body: Body
+    body_format: BodyFormat = BodyFormat.MARKDOWN
+    cover_url: CoverUrl | None = None
+    category: NewsCategory
+    tags: Tags = []
+    org_id: DbId | None = Field(
+        default=None, description="Publishing organization; default: the first audience org"
+    )
+    audience_org_ids: AudienceOrgs
+    audience_statuses: AudienceStatuses = Field(
+        default_factory=lambda: list(DEFAULT_STATUSES),
+        description="Default: full and probationary members",
+    )
+    pinned: bool = False
+
+
+class ArticleUpdate(BaseModel):
+    """Text may change until retraction; the audience only before publishing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    summary: Summary | None = None
+    body: Body | None = None
+    body_format: BodyFormat | None = None
+    cover_url: CoverUrl | None = None
+    category: NewsCategory | None = None
+    tags: Tags | None = None
+    audience_org_ids: AudienceOrgs | None = None
+    audience_statuses: AudienceStatuses | None = None
+
+
+class PublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    publish_at: Annotated[AwareDatetime, AfterValidator(_reasonable_time)] | None = Field(
+        default=None, description="In the future: scheduled; absent or past: published now"
+    )
+
+
+class ReadReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: int = Field(ge=1, le=86_400, description="Reading time since the last report")
+
+
+class ArticleRead(BaseModel):
+    id: int
+    org_id: int
+    title: str
+    summary: str
+    body: str
+    body_format: BodyFormat
+    body_html: str = Field(description="Sanitized HTML for the rich-text view")
+    cover_url: str | None
+    category: NewsCategory
+    tags: list[str]
+    status: ArticleStatus
+    pinned: bool
+    publish_at: datetime | None
+    published_at: datetime | None
+    retracted_at: datetime | None
+    audience_org_ids: list[int]
+    audience_statuses: list[PartyStatus]
+    created_at: datetime
+    updated_at: datetime
+    read_at: datetime | None = Field(default=None, description="The caller's first read")
+
+
+class ArticleBrief(BaseModel):
+    id: int
+    org_id: int
+    title: str
+    summary: str
+    category: NewsCategory
+    status: ArticleStatus
+    pinned: bool
+    publish_at: datetime | None
+    published_at: datetime | None
+    retracted_at: datetime | None
+    updated_at: datetime
+
+
+class FeedItem(BaseModel):
+    id: int
+    title: str
+    summary: str
+    cover_url: str | None
+    category: NewsCategory
+    tags: list[str]
+    pinned: bool
+    published_at: datetime
+    read: bool
+
+
+class ReadState(BaseModel):
+    article_id: int
+    first_read_at: datetime
+    seconds: int
+
+
+class UnreadMember(BaseModel):
+    member_id: int
+    name: str
+    relation_org_id: int | None
+    workplace_org_id: int | None
+
+
+class ArticleStats(BaseModel):
+    article_id: int
+    audience: int
+    readers: int
+    read_rate: float = Field(description="readers / audience, 0 when nobody is in it")
+    total_seconds: int
+    not_read: list[UnreadMember]
+    next_cursor: str | None = None
