@@ -28,6 +28,7 @@ from app.models import (
     PartyStatus,
 )
 from app.news.sanitize import render
+from app.notify import outbox
 from app.notify.outbox import notify
 from app.orgs import service as orgs_service
 
@@ -53,6 +54,10 @@ def audience_members(org_ids: Sequence[int], statuses: Sequence[PartyStatus]) ->
         Member.party_status.in_(statuses),
         or_(Member.relation_org_id.in_(subtree), Member.workplace_org_id.in_(subtree)),
     )
+
+
+def push_source(article_id: int) -> str:
+    return f"article:{article_id}:published"
 
 
 async def get_managed(session: AsyncSession, scope: Scope, article_id: int) -> NewsArticle:
@@ -219,7 +224,7 @@ async def _publish_now(
         session,
         settings,
         kind=NotificationKind.NEWS_PUBLISHED,
-        source=f"article:{article.id}:published",
+        source=push_source(article.id),
         title=article.title,
         body=article.summary,
         recipients=audience_members(org_ids, statuses),
@@ -269,6 +274,8 @@ async def retract(
     article.retracted_at = now
     await session.flush()
     await sync_feed_key(session, article)
+    # Its push must not arrive after it is gone; what was already sent stays in inboxes.
+    await outbox.withdraw(session, push_source(article.id))
     return article
 
 

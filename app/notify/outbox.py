@@ -191,3 +191,20 @@ async def _add_group_deliveries(
     ]
     if values:
         await session.execute(insert(Delivery), values)
+
+
+async def withdraw(session: AsyncSession, source: str) -> int:
+    """Call off what a cause has not sent yet (a retracted article): its pending deliveries
+    are skipped. One already claimed by a worker may still go out."""
+    pending = (
+        select(Delivery.id)
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .where(Notification.source == source, Delivery.status == DeliveryStatus.PENDING)
+    )
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(pending.scalar_subquery()))
+        .values(status=DeliveryStatus.SKIPPED, last_error="withdrawn by its sender")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -8,8 +8,9 @@ import logging
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from app.models import InboxMessage
+from app.models import Delivery, DeliveryStatus, InboxMessage
 from app.notify.worker import Worker
 from tests.news.conftest import T0, Scene
 
@@ -52,3 +53,18 @@ async def test_the_worker_publishes_a_scheduled_article_when_it_falls_due(scene:
     assert await scene.feed_ids(reader) == [article_id]
     inbox = await scene.client.get("/api/v1/me/inbox", headers=reader.headers)
     assert [item["title"] for item in inbox.json()["items"]] == ["定时发布的通知"]
+
+
+async def test_retracting_calls_off_the_pushes_not_yet_sent(scene: Scene) -> None:
+    reader = await scene.member(scene.world.branch_a1)
+    article_id = await scene.published(scene.world.street_a, title="发错的通知")
+    retracted = await scene.client.post(
+        f"/api/v1/news/articles/{article_id}/retract", headers=scene.instructor.headers
+    )
+    assert retracted.status_code == 200, retracted.text
+    assert await worker(scene).tick() == 0
+    inbox = await scene.client.get("/api/v1/me/inbox", headers=reader.headers)
+    assert inbox.json()["items"] == []
+    async with scene.app.state.runtime.sessionmaker() as session:
+        statuses = set(await session.scalars(select(Delivery.status)))
+    assert statuses == {DeliveryStatus.SKIPPED}
