@@ -20,21 +20,37 @@ from app.config import Settings
 from app.errors import AppError
 
 
-def _prepare_sqlite(url: str) -> None:
+def _prepare_sqlite(url: str) -> bool:
+    """Creates the file's folder; False for an in-memory database."""
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+        return True
+    return False
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
-    kwargs: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": True}
+    # No pool_pre_ping. On asyncpg it is three round trips (BEGIN, a ping, ROLLBACK) on every
+    # checkout, as many as a check-in's own work; on SQLite a file does not go stale.
+    # PostgreSQL connections are recycled before any idle timeout instead; one the server
+    # dropped fails its request with 503 database.unavailable, and SQLAlchemy then
+    # invalidates the pool and reconnects.
+    #
+    # Every pooled connection is kept (max_overflow=0, the pool as large as pool and overflow
+    # were): an overflow connection is closed whenever the pool is full on its return, which
+    # under load means a new connection (a new PostgreSQL backend, a new SQLite thread and its
+    # PRAGMAs) after another.
+    kwargs: dict[str, Any] = {"echo": settings.database_echo}
     if settings.is_sqlite:
-        _prepare_sqlite(url)
         kwargs["connect_args"] = {"timeout": 30}
+        if _prepare_sqlite(url):  # (in memory: one static connection)
+            kwargs["pool_size"] = 15  # SQLAlchemy's default: 5, and 10 more of overflow
+            kwargs["max_overflow"] = 0
     else:
-        kwargs["pool_size"] = settings.database_pool_size
-        kwargs["max_overflow"] = settings.database_pool_size
+        kwargs["pool_size"] = 2 * settings.database_pool_size
+        kwargs["max_overflow"] = 0
+        kwargs["pool_recycle"] = 1800
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         _configure_sqlite(engine)
@@ -56,7 +72,24 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not conn.get_execution_options().get(_SQLITE_NO_BEGIN):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Set by statements_commit_alone(): the driver is in its autocommit mode already
+# (isolation_level None above), so leaving out BEGIN IMMEDIATE is all it takes.
+_SQLITE_NO_BEGIN = "sqlite_no_begin"
+
+
+async def statements_commit_alone(session: AsyncSession) -> None:
+    """Before a session's first statement: let each of its statements be a transaction of
+    its own, without BEGIN and COMMIT round trips. Only for work that is one read and then
+    one atomic write whose races a constraint decides (the check-in); there is nothing to
+    roll back. On SQLite the write then holds the database lock for that statement alone."""
+    if session.get_bind().dialect.name == "sqlite":
+        await session.connection(execution_options={_SQLITE_NO_BEGIN: True})
+    else:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

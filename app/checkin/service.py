@@ -1,26 +1,32 @@
 """Check-in: exactly one attendance per (activity, member), whatever races.
 
-The hot path reads everything it needs in one statement (the activity, whether the member
-is expected or nearby, and an existing attendance), then inserts with ON CONFLICT DO
-NOTHING: the unique constraint, not a lock, decides who wins a race."""
+The hot path takes two statements: one reads everything it needs (the caller's account and
+member, the activity, whether the member is expected or nearby, and an existing attendance),
+then one inserts with ON CONFLICT DO NOTHING: the unique constraint, not a lock, decides who
+wins a race. Both are Core statements built once, so a check-in spends its time in the
+database rather than in building and compiling SQL."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Row, and_, exists, select
+from sqlalchemy import Integer, Row, Select, Table, and_, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.activities.service import activity_not_found, in_org_subtree
 from app.checkin import codes
 from app.config import Settings
+from app.db import statements_commit_alone
 from app.errors import Conflict, Unprocessable
 from app.kit.geo import haversine_m
 from app.models import (
+    Account,
     Activity,
     ActivityStatus,
     Attendance,
@@ -28,6 +34,7 @@ from app.models import (
     CheckInMethod,
     ExpectedAttendee,
     Member,
+    OrgClosure,
 )
 from app.models.activities import WalkInPolicy
 
@@ -45,6 +52,10 @@ _ATTENDANCE_COLUMNS = (
     Attendance.checked_out_at,
     Attendance.client_nonce,
 )
+
+
+# The same columns of the table itself, for the Core statements of the hot path.
+_ATTENDANCE_TABLE_COLUMNS = tuple(Attendance.__table__.c[c.key] for c in _ATTENDANCE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,71 @@ async def _load(session: AsyncSession, activity_id: int, member_id: int) -> Any:
         .where(Activity.id == activity_id)
     )
     return (await session.execute(query)).one_or_none()
+
+
+def _check_in_query() -> Select[Any]:
+    """What ``_load`` reads, plus the caller's account and member, found from the account."""
+    accounts = Account.__table__
+    members = Member.__table__
+    activities = Activity.__table__
+    attendances = Attendance.__table__
+    expected = ExpectedAttendee.__table__
+    closure = OrgClosure.__table__
+    activity_id = bindparam("activity_id", type_=Integer)
+    is_expected = exists().where(
+        expected.c.activity_id == activities.c.id, expected.c.member_id == members.c.id
+    )
+    # As in_org_subtree: the member's relation or workplace lies under the activity's org.
+    nearby = exists().where(
+        closure.c.ancestor_id == activities.c.org_id,
+        closure.c.descendant_id.in_([members.c.relation_org_id, members.c.workplace_org_id]),
+    )
+    return (
+        select(
+            accounts.c.is_active,
+            members.c.id.label("caller_member_id"),
+            activities.c.id.label("activity_id_"),
+            activities.c.status,
+            activities.c.starts_at,
+            activities.c.ends_at,
+            activities.c.venue_latitude,
+            activities.c.venue_longitude,
+            activities.c.geofence_radius_m,
+            activities.c.walk_in_policy,
+            activities.c.checkin_secret,
+            is_expected.label("expected"),
+            nearby.label("nearby"),
+            *_ATTENDANCE_TABLE_COLUMNS,
+        )
+        .select_from(
+            accounts.outerjoin(members, members.c.account_id == accounts.c.id)
+            .outerjoin(activities, activities.c.id == activity_id)
+            .outerjoin(
+                attendances,
+                and_(
+                    attendances.c.activity_id == activities.c.id,
+                    attendances.c.member_id == members.c.id,
+                ),
+            )
+        )
+        .where(accounts.c.id == bindparam("account_id", type_=Integer))
+    )
+
+
+_CHECK_IN_QUERY = _check_in_query()
+
+
+async def load_check_in(session: AsyncSession, *, account_id: int, activity_id: int) -> Any:
+    """Everything a check-in needs in one statement; None when the account does not exist.
+    ``is_active`` and ``caller_member_id`` are for the caller to refuse first (401, 403)."""
+    # No BEGIN and COMMIT around this read and the one insert that may follow: the insert
+    # is the check-in's only write and is atomic, and the unique constraint, not a
+    # transaction, decides a race (the loser reads the winner's row and answers with it).
+    await statements_commit_alone(session)
+    result = await session.execute(
+        _CHECK_IN_QUERY, {"account_id": account_id, "activity_id": activity_id}
+    )
+    return result.one_or_none()
 
 
 def _existing(row: Row[Any], nonce: str) -> CheckInOutcome:
@@ -203,21 +279,45 @@ def _locate(
     return _Place(method, distance)
 
 
-async def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Attendance)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Attendance.activity_id, Attendance.member_id])
-        .returning(*_ATTENDANCE_COLUMNS)
+@cache
+def _insert_statement(dialect: str) -> Any:
+    table = cast(Table, Attendance.__table__)
+    if dialect == "sqlite":
+        # No RETURNING on SQLite: an INSERT ... RETURNING holds the database lock until its
+        # row has been fetched, one more trip to the driver's thread; a plain insert lets go
+        # as it finishes, and the row is read back afterwards.
+        return sqlite.insert(table).on_conflict_do_nothing(
+            index_elements=[table.c.activity_id, table.c.member_id]
+        )
+    return (
+        postgresql.insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.activity_id, table.c.member_id])
+        .returning(*_ATTENDANCE_TABLE_COLUMNS)
     )
-    return (await session.execute(statement)).one_or_none()
+
+
+_ATTENDANCE_ROW = select(*_ATTENDANCE_TABLE_COLUMNS).where(
+    Attendance.__table__.c.activity_id == bindparam("activity_id", type_=Integer),
+    Attendance.__table__.c.member_id == bindparam("member_id", type_=Integer),
+)
+
+
+async def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
+    """The inserted row, or None when an attendance for that member was there first."""
+    dialect = session.get_bind().dialect.name
+    result = await session.execute(_insert_statement(dialect), values)
+    if dialect != "sqlite":
+        return result.one_or_none()
+    if not cast(CursorResult[Any], result).rowcount:
+        return None
+    key = {"activity_id": values["activity_id"], "member_id": values["member_id"]}
+    return (await session.execute(_ATTENDANCE_ROW, key)).one()
 
 
 async def check_in(
     session: AsyncSession,
     settings: Settings,
+    row: Any,
     *,
     activity_id: int,
     member_id: int,
@@ -228,9 +328,9 @@ async def check_in(
     nonce: str,
     now: datetime,
 ) -> CheckInOutcome:
-    row = await _load(session, activity_id, member_id)
+    """``row`` is what ``load_check_in`` read for this caller and activity."""
     if (
-        row is None
+        row.activity_id_ is None
         or row.status is ActivityStatus.DRAFT
         or not (row.expected or row.nearby or row.id is not None)
     ):
