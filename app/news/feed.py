@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, exists, func, literal, select, tuple_, union_all, update
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Principal, Scope
@@ -77,64 +89,53 @@ class Reach:
     org_ids: tuple[int, ...]
 
 
+# Built once: the member travels as a parameter (see _STATEMENTS below for why).
+_REACH = (
+    select(Member.party_status, OrgClosure.ancestor_id)
+    .select_from(Member)
+    .outerjoin(
+        OrgClosure,
+        OrgClosure.descendant_id.in_([Member.relation_org_id, Member.workplace_org_id]),
+    )
+    .where(Member.id == bindparam("member_id"))
+)
+
+
 async def reach_of(session: AsyncSession, member_id: int | None) -> Reach | None:
     if member_id is None:
         return None
-    rows = (
-        await session.execute(
-            select(Member.party_status, OrgClosure.ancestor_id)
-            .select_from(Member)
-            .outerjoin(
-                OrgClosure,
-                OrgClosure.descendant_id.in_([Member.relation_org_id, Member.workplace_org_id]),
-            )
-            .where(Member.id == member_id)
-        )
-    ).all()
+    rows = (await session.execute(_REACH, {"member_id": member_id})).all()
     if not rows:
         return None
     org_ids = tuple(sorted({row.ancestor_id for row in rows if row.ancestor_id is not None}))
     return Reach(member_id, rows[0].party_status, org_ids)
 
 
-def _org_page(
-    reach: Reach, org_id: int, category: NewsCategory | None, after: FeedKey | None, limit: int
-) -> Any:
+def _org_page(index: int, category: bool, after: bool, limit: int) -> Any:
+    """The page of the ``index``-th ancestor organization, its values left as parameters."""
     audience = NewsAudience
     query = select(audience.article_id, audience.pinned, audience.feed_at).where(
-        audience.org_id == org_id,
-        audience.party_status == reach.status,
+        audience.org_id == bindparam(f"org_{index}"),
+        audience.party_status == bindparam("status"),
         audience.feed_at.is_not(None),
     )
-    if category is not None:
-        query = query.where(audience.category == category)
-    if after is not None:
+    if category:
+        query = query.where(audience.category == bindparam("category"))
+    if after:
         query = query.where(
             tuple_(audience.pinned, audience.feed_at, audience.article_id)
             < tuple_(
-                literal(after.pinned, audience.pinned.type),
-                literal(after.at, audience.feed_at.type),
-                literal(after.article_id),
+                bindparam("after_pinned", type_=audience.pinned.type),
+                bindparam("after_at", type_=audience.feed_at.type),
+                bindparam("after_id", type_=audience.article_id.type),
             )
         )
     order = (audience.pinned.desc(), audience.feed_at.desc(), audience.article_id.desc())
     return query.order_by(*order).limit(limit).subquery()
 
 
-async def feed(
-    session: AsyncSession,
-    reach: Reach,
-    *,
-    category: NewsCategory | None,
-    after: FeedKey | None,
-    limit: int,
-) -> Sequence[Row[Any]]:
-    """Up to ``limit`` articles aimed at the member after ``after``: one short index range
-    per ancestor organization, merged; the list's columns (never the bodies) and the
-    member's first read."""
-    if not reach.org_ids:
-        return []
-    pages = [_org_page(reach, o, category, after, limit) for o in reach.org_ids]
+def _feed_statement(orgs: int, category: bool, after: bool, limit: int) -> Select[Any]:
+    pages = [_org_page(i, category, after, limit) for i in range(orgs)]
     merged = union_all(*(select(page) for page in pages)).subquery()
     top = (
         select(merged.c.article_id, merged.c.pinned, merged.c.feed_at)
@@ -143,7 +144,7 @@ async def feed(
         .limit(limit)
         .subquery()
     )
-    rows = await session.execute(
+    return (
         select(
             NewsArticle.id,
             NewsArticle.title,
@@ -160,11 +161,53 @@ async def feed(
             ReadReceipt,
             and_(
                 ReadReceipt.article_id == NewsArticle.id,
-                ReadReceipt.member_id == reach.member_id,
+                ReadReceipt.member_id == bindparam("member_id"),
             ),
         )
         .order_by(top.c.pinned.desc(), top.c.feed_at.desc(), top.c.article_id.desc())
     )
+
+
+# Built statements by shape (number of organizations, category or not, cursor or not, page
+# size): building one and computing its cache key cost more than running it, and a shape
+# recurs on nearly every request. Values travel as parameters. Bounded: past the cap, a
+# rare shape is built each time.
+_STATEMENTS: dict[tuple[int, bool, bool, int], Select[Any]] = {}
+_STATEMENTS_CAP = 1024
+
+
+def _statement_for(orgs: int, category: bool, after: bool, limit: int) -> Select[Any]:
+    shape = (orgs, category, after, limit)
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = _feed_statement(orgs, category, after, limit)
+        if len(_STATEMENTS) < _STATEMENTS_CAP:
+            _STATEMENTS[shape] = statement
+    return statement
+
+
+async def feed(
+    session: AsyncSession,
+    reach: Reach,
+    *,
+    category: NewsCategory | None,
+    after: FeedKey | None,
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """Up to ``limit`` articles aimed at the member after ``after``: one short index range
+    per ancestor organization, merged; the list's columns (never the bodies) and the
+    member's first read."""
+    if not reach.org_ids:
+        return []
+    statement = _statement_for(len(reach.org_ids), category is not None, after is not None, limit)
+    params: dict[str, Any] = {f"org_{i}": org_id for i, org_id in enumerate(reach.org_ids)}
+    params["status"] = reach.status
+    params["member_id"] = reach.member_id
+    if category is not None:
+        params["category"] = category
+    if after is not None:
+        params.update(after_pinned=after.pinned, after_at=after.at, after_id=after.article_id)
+    rows = await session.execute(statement, params)
     return rows.all()
 
 
