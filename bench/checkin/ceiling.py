@@ -1,0 +1,158 @@
+"""The ceiling: the same check-in with nothing but FastAPI, pyjwt and raw asyncpg.
+
+Per request: verify the access token, read the member, the activity, whether the member is
+expected or nearby and an existing attendance in one query, verify the rotating code, then
+INSERT ... ON CONFLICT DO NOTHING RETURNING and answer the attendance as JSON. Two round
+trips, no ORM, no session, no transaction block, no rate limit.
+
+    CEILING_DSN=postgresql://... uvicorn ceiling:create_app --factory --app-dir bench/checkin
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+
+from app.auth.tokens import decode_access_token
+from app.checkin import codes
+from app.checkin.schemas import AttendanceRead, CheckInRequest
+from app.config import Settings
+from app.errors import AppError
+
+READ = """
+SELECT acc.is_active, m.id AS member_id,
+       a.id AS activity_id, a.status, a.starts_at, a.ends_at, a.walk_in_policy, a.checkin_secret,
+       EXISTS (SELECT 1 FROM activity_expected e
+               WHERE e.activity_id = a.id AND e.member_id = m.id) AS expected,
+       EXISTS (SELECT 1 FROM org_closure c
+               WHERE c.ancestor_id = a.org_id
+                 AND c.descendant_id IN (m.relation_org_id, m.workplace_org_id)) AS nearby,
+       t.id, t.method, t.checked_in_at, t.late, t.walk_in, t.needs_review, t.review_reasons,
+       t.distance_m, t.checked_out_at, t.client_nonce
+FROM accounts acc
+LEFT JOIN members m ON m.account_id = acc.id
+LEFT JOIN activities a ON a.id = $2
+LEFT JOIN attendances t ON t.activity_id = a.id AND t.member_id = m.id
+WHERE acc.id = $1
+"""
+
+INSERT = """
+INSERT INTO attendances (activity_id, member_id, method, checked_in_at, late, walk_in,
+                         needs_review, review_reasons, client_nonce)
+VALUES ($1, $2, 'rotating_code', $3, $4, $5, $6, $7, $8)
+ON CONFLICT (activity_id, member_id) DO NOTHING
+RETURNING id, activity_id, member_id, method, checked_in_at, late, walk_in, needs_review,
+          review_reasons, distance_m, checked_out_at
+"""
+
+
+def _error(status: int, code: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": code, "details": {}}}, status)
+
+
+def _read(row: Any) -> AttendanceRead:
+    return AttendanceRead(
+        id=row["id"],
+        activity_id=row["activity_id"],
+        member_id=row["member_id"],
+        method=row["method"],
+        checked_in_at=row["checked_in_at"],
+        late=row["late"],
+        walk_in=row["walk_in"],
+        needs_review=row["needs_review"],
+        review_reasons=json.loads(row["review_reasons"]),
+        distance_m=row["distance_m"],
+        checked_out_at=row["checked_out_at"],
+        duration_minutes=None,
+    )
+
+
+def create_app() -> FastAPI:
+    settings = Settings()
+    dsn = os.environ["CEILING_DSN"]
+    # As many connections as the app's pool may open: pool_size plus as many overflow.
+    pool_size = 2 * settings.database_pool_size
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await asyncpg.create_pool(dsn, min_size=pool_size, max_size=pool_size)
+        yield
+        await app.state.pool.close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return _error(exc.status_code, exc.code)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/v1/activities/{activity_id}/check-ins", status_code=201, response_model=None)
+    async def check_in(
+        activity_id: int,
+        body: CheckInRequest,
+        request: Request,
+        authorization: str = Header(default=""),
+    ) -> AttendanceRead | JSONResponse:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return _error(401, "auth.missing_token")
+        claims = decode_access_token(settings, token)
+        now = datetime.now(UTC)
+        pool: asyncpg.Pool = request.app.state.pool
+        async with pool.acquire() as connection:
+            row = await connection.fetchrow(READ, claims.account_id, activity_id)
+            if row is None or not row["is_active"]:
+                return _error(401, "auth.account_disabled")
+            member_id = row["member_id"]
+            if member_id is None:
+                return _error(403, "auth.not_a_member")
+            if row["activity_id"] is None or row["status"] == "draft":
+                return _error(404, "activity.not_found")
+            if not (row["expected"] or row["nearby"] or row["id"] is not None):
+                return _error(404, "activity.not_found")
+            if row["id"] is not None:
+                if row["client_nonce"] == body.client_nonce:
+                    return _read(row)
+                return _error(409, "checkin.already_checked_in")
+            if row["status"] != "published":
+                return _error(409, "checkin.activity_not_published")
+            opens_at = row["starts_at"] - timedelta(minutes=settings.checkin_opens_minutes_before)
+            closes_at = row["ends_at"] + timedelta(minutes=settings.checkin_closes_minutes_after)
+            if not opens_at <= now <= closes_at:
+                return _error(409, "checkin.outside_window")
+            if body.token is None:
+                return _error(422, "checkin.token_required")
+            step_now = codes.current_step(now, settings.checkin_step_seconds)
+            codes.verify(body.token, activity_id, row["checkin_secret"], step_now)
+            walk_in = not row["expected"]
+            if walk_in and row["walk_in_policy"] == "refuse":
+                return _error(409, "checkin.not_expected")
+            reasons = ["walk_in"] if walk_in else []
+            late = now > row["starts_at"] + timedelta(minutes=settings.checkin_late_grace_minutes)
+            inserted = await connection.fetchrow(
+                INSERT,
+                activity_id,
+                member_id,
+                now,
+                late,
+                walk_in,
+                bool(reasons),
+                json.dumps(reasons),
+                body.client_nonce,
+            )
+        if inserted is None:
+            return _error(409, "checkin.already_checked_in")
+        return _read(inserted)
+
+    return app
