@@ -10,7 +10,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, union_all, update
@@ -26,7 +26,14 @@ from app.models import (
     Notification,
     QuietHours,
 )
-from app.notify.channels.base import Adapter, Message, Outcome, Recipient, SendResult
+from app.notify.channels.base import (
+    Adapter,
+    BatchAdapter,
+    Message,
+    Outcome,
+    Recipient,
+    SendResult,
+)
 
 log = logging.getLogger("app.notify")
 
@@ -188,6 +195,53 @@ async def _send(adapter: Adapter | None, item: Claimed) -> SendResult:
         return SendResult(Outcome.RETRY, f"{type(exc).__name__} in the {item.channel} channel")
 
 
+async def _send_many(adapter: BatchAdapter, items: Sequence[Claimed]) -> list[SendResult]:
+    try:
+        results = await adapter.send_many(items[0].message, [item.recipient for item in items])
+    except Exception as exc:
+        log.exception("channel %s raised on %d deliveries", adapter.channel.value, len(items))
+        failed = SendResult(Outcome.RETRY, f"{type(exc).__name__} in the {adapter.channel} channel")
+        return [failed] * len(items)
+    if len(results) != len(items):  # a channel's bug: trust none of its answers
+        log.error("channel %s answered %d of %d", adapter.channel.value, len(results), len(items))
+        return [SendResult(Outcome.RETRY, "channel answered the wrong count")] * len(items)
+    return results
+
+
+async def send_all(
+    adapters: Mapping[Channel, Adapter], items: Sequence[Claimed]
+) -> list[SendResult]:
+    """Each item's result, in order. A batch channel gets one call per notification for up to
+    its ``max_batch`` recipients (one text to a whole branch is one request); every other
+    channel one call per item. At most SEND_CONCURRENCY calls are in flight."""
+    gate = asyncio.Semaphore(SEND_CONCURRENCY)
+    results: list[SendResult | None] = [None] * len(items)
+    batched: dict[tuple[Channel, int], list[int]] = {}
+    calls = []
+
+    async def one(index: int) -> None:
+        async with gate:
+            results[index] = await _send(adapters.get(items[index].channel), items[index])
+
+    async def many(adapter: BatchAdapter, indexes: list[int]) -> None:
+        async with gate:
+            answers = await _send_many(adapter, [items[i] for i in indexes])
+        for index, answer in zip(indexes, answers, strict=True):
+            results[index] = answer
+
+    for index, item in enumerate(items):
+        if isinstance(adapters.get(item.channel), BatchAdapter):
+            batched.setdefault((item.channel, item.message.notification_id), []).append(index)
+        else:
+            calls.append(one(index))
+    for (channel, _), indexes in batched.items():
+        adapter = cast(BatchAdapter, adapters[channel])
+        for start in range(0, len(indexes), adapter.max_batch):
+            calls.append(many(adapter, indexes[start : start + adapter.max_batch]))
+    await asyncio.gather(*calls)
+    return cast(list[SendResult], results)  # every index was filled by one call above
+
+
 async def run_once(
     sessionmaker: async_sessionmaker[AsyncSession],
     adapters: Mapping[Channel, Adapter],
@@ -216,13 +270,7 @@ async def run_once(
             deferred[item.delivery_id] = until
         else:
             to_send.append(item)
-    gate = asyncio.Semaphore(SEND_CONCURRENCY)
-
-    async def send(item: Claimed) -> SendResult:
-        async with gate:
-            return await _send(adapters.get(item.channel), item)
-
-    results = await asyncio.gather(*(send(item) for item in to_send))
+    results = await send_all(adapters, to_send)
     async with sessionmaker.begin() as session:
         await acknowledge(session, worker_id, now, settings, rng, to_send, results, deferred)
     return len(batch)

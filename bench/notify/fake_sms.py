@@ -6,10 +6,11 @@ as possible.
 
 ``POST /`` with a SendSms form answers ``{"Code": "OK", ...}`` as Aliyun does and records
 the message under its identity: SendSms carries no delivery id, so the identity is
-(OutId, PhoneNumbers), which the app fills with (notification id, the member's phone) — one
-delivery per member per notification on the sms channel. A real gateway would send a second
+(OutId, each of the PhoneNumbers), which the app fills with (notification id, the members'
+phones) — one delivery per member per notification on the sms channel; one request may carry
+up to 1,000 numbers. A real gateway would send a second
 request with that identity as a second text message; this one counts it as a duplicate.
-``GET /count`` answers the number of requests so far, cheaply; ``GET /stats`` answers every
+``GET /count`` answers the number of requests and of messages (numbers) so far, cheaply; ``GET /stats`` answers every
 identity with its count and the first and last arrival times (Unix seconds); ``POST /reset``
 forgets everything.
 """
@@ -33,6 +34,7 @@ class State:
     def reset(self) -> None:
         self.counts: dict[str, int] = {}
         self.requests = 0
+        self.messages = 0
         self.bad = 0
         self.first: float | None = None
         self.last: float | None = None
@@ -44,8 +46,11 @@ class State:
         if form.get("Action") != ["SendSms"] or any(k not in form for k in REQUIRED):
             self.bad += 1
             return json.dumps({"Code": "MissingParameter", "Message": "bad form"}).encode()
-        key = f"{form.get('OutId', [''])[0]}:{form['PhoneNumbers'][0]}"
-        self.counts[key] = self.counts.get(key, 0) + 1
+        out_id = form.get("OutId", [""])[0]
+        for phone in form["PhoneNumbers"][0].split(","):  # up to 1,000 numbers a request
+            key = f"{out_id}:{phone}"
+            self.counts[key] = self.counts.get(key, 0) + 1
+            self.messages += 1
         if self.first is None:
             self.first = now
         self.last = now
@@ -62,6 +67,7 @@ class State:
         return json.dumps(
             {
                 "requests": self.requests,
+                "messages": self.messages,
                 "bad": self.bad,
                 "first": self.first,
                 "last": self.last,
@@ -99,7 +105,7 @@ class Http(asyncio.Protocol):
             if method == "POST" and path == "/":
                 payload = STATE.send_sms(body)
             elif method == "GET" and path == "/count":
-                payload = b'{"requests":%d}' % STATE.requests
+                payload = b'{"requests":%d,"messages":%d}' % (STATE.requests, STATE.messages)
             elif method == "GET" and path == "/stats":
                 payload = STATE.stats()
             elif method == "POST" and path == "/reset":

@@ -362,7 +362,7 @@ def dispatch_phase(
     try:
         while time.time() < deadline:
             time.sleep(0.5)
-            received = httpx.get(f"{gateway}/count", timeout=10).json()["requests"]
+            received = httpx.get(f"{gateway}/count", timeout=10).json()["messages"]
             if kill and killed is None and received >= count * 0.4:
                 victim = workers[0]
                 killed_cpu = cpu_seconds(victim.pid)

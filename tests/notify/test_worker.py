@@ -5,6 +5,7 @@ quiet hours defer pushes."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import time, timedelta
 from typing import Any
 
@@ -172,6 +173,40 @@ async def test_a_permanent_failure_is_dead_at_once_and_not_subscribed_is_skipped
         row.status.value for row in await deliveries(app) if row.channel is Channel.CONSOLE
     )
     assert statuses == ["dead", "delivered", "skipped"]
+
+
+class BatchingConsole(ScriptedConsole):
+    """A provider that takes one message for many recipients per call, two at most."""
+
+    max_batch = 2
+
+    def __init__(self, *answers: SendResult) -> None:
+        super().__init__(*answers)
+        self.batches: list[list[int | None]] = []
+
+    async def send_many(
+        self, message: Message, recipients: Sequence[Recipient]
+    ) -> list[SendResult]:
+        self.batches.append([r.member_id for r in recipients])
+        return [await self.send(message, recipient) for recipient in recipients]
+
+
+async def test_a_batch_channel_gets_one_call_per_notification_and_batch_size(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    _, expected = await publish_meeting(client, factory)
+    console = BatchingConsole(SendResult(Outcome.DELIVERED), SendResult(Outcome.RETRY, "busy"))
+    await worker(app, console=console).tick()
+
+    # Three members, at most two a call: two calls, and every member in exactly one.
+    assert sorted(len(batch) for batch in console.batches) == [1, 2]
+    members = sorted(m for batch in console.batches for m in batch if m is not None)
+    assert members == sorted(m.id for m in expected)
+    # Each recipient's own answer is recorded, not the batch's first.
+    statuses = sorted(
+        row.status.value for row in await deliveries(app) if row.channel is Channel.CONSOLE
+    )
+    assert statuses == ["delivered", "delivered", "pending"]
 
 
 async def test_a_dead_workers_claims_come_back_after_the_lease_and_are_sent_once(

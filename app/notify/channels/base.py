@@ -1,13 +1,15 @@
 """The one interface every channel implements: send a rendered message to one recipient and
-say what happened. The worker turns the answer into delivered, a retry later, or a dead
-letter; a channel never raises for an upstream's answer, only for its own bugs."""
+say what happened (and, where the upstream allows, to many recipients in one request). The
+worker turns the answer into delivered, a retry later, or a dead letter; a channel never
+raises for an upstream's answer, only for its own bugs."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from app.models import Channel, NotificationKind
 
@@ -54,6 +56,20 @@ class Adapter(Protocol):
     channel: Channel
 
     async def send(self, message: Message, recipient: Recipient) -> SendResult: ...
+
+
+@runtime_checkable
+class BatchAdapter(Adapter, Protocol):
+    """A channel whose upstream takes one message for many recipients in one request (a
+    push to a whole branch is one text for everyone). The worker hands it up to
+    ``max_batch`` recipients of one notification at a time; the answer has one result per
+    recipient, in order."""
+
+    max_batch: int
+
+    async def send_many(
+        self, message: Message, recipients: Sequence[Recipient]
+    ) -> list[SendResult]: ...
 
 
 def delivered(detail: str = "") -> SendResult:

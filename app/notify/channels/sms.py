@@ -4,11 +4,13 @@ console beforehand; settings say which template and what fills its variables."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Sequence
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -71,7 +73,22 @@ PERMANENT_CODES = frozenset(
         "MissingParameter",
     }
 )
+# Codes about one number of the request (or their count): in a batch, the other numbers
+# are not at fault, so the batch is sent again one number at a time.
+PER_NUMBER_CODES = frozenset(
+    {
+        "isv.MOBILE_NUMBER_ILLEGAL",
+        "isv.MOBILE_COUNT_OVER_LIMIT",
+        "isv.DOMESTIC_NUMBER_NOT_SUPPORTED",
+        "isv.BUSINESS_LIMIT_CONTROL",
+        "isv.DAY_LIMIT_CONTROL",
+    }
+)
 _VARIABLE_CHARS = 35  # a notification template's variable
+# SendSms takes up to 1,000 comma-separated numbers for one template and its variables.
+MAX_NUMBERS_PER_REQUEST = 1000
+_SINGLE_SENDS_IN_FLIGHT = 8
+_NO_PHONE = not_subscribed("sms: member has no phone number")
 
 
 def percent_encode(value: str) -> str:
@@ -96,6 +113,7 @@ def signed_form(params: dict[str, str], secret: str) -> str:
 
 class AliyunSmsAdapter:
     channel = Channel.SMS
+    max_batch = MAX_NUMBERS_PER_REQUEST
 
     def __init__(
         self,
@@ -122,7 +140,7 @@ class AliyunSmsAdapter:
         self._zone = zone
         self._timeout = timeout
 
-    def _params(self, message: Message, phone: str) -> dict[str, str]:
+    def _params(self, message: Message, phones: str) -> dict[str, str]:
         variables = {
             name: shorten(as_text(source_value(message, source), self._zone), _VARIABLE_CHARS)
             for name, source in self._template_params.items()
@@ -137,7 +155,7 @@ class AliyunSmsAdapter:
             "SignatureVersion": "1.0",
             "Timestamp": self._clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": API_VERSION,
-            "PhoneNumbers": phone,
+            "PhoneNumbers": phones,
             "SignName": self._sign_name,
             "TemplateCode": self._template_code,
             "TemplateParam": json.dumps(variables, ensure_ascii=False),
@@ -147,25 +165,56 @@ class AliyunSmsAdapter:
     async def send(self, message: Message, recipient: Recipient) -> SendResult:
         phone = (recipient.phone or "").strip()
         if not phone:
-            return not_subscribed("sms: member has no phone number")
-        response = await request(
+            return _NO_PHONE
+        return classify(await self._post(message, phone))
+
+    async def send_many(
+        self, message: Message, recipients: Sequence[Recipient]
+    ) -> list[SendResult]:
+        """One SendSms for every recipient with a number; the text is the message's, the
+        same for all. When the answer blames one number, each is sent on its own."""
+        phones = [(r.phone or "").strip() for r in recipients]
+        numbered = [phone for phone in phones if phone]
+        if len(numbered) > self.max_batch:
+            raise ValueError(f"sms: {len(numbered)} numbers, at most {self.max_batch}")
+        shared: SendResult | None = None
+        if len(numbered) > 1:
+            answer = await self._post(message, ",".join(numbered))
+            if isinstance(answer, SendResult) or answer_code(answer) not in PER_NUMBER_CODES:
+                shared = classify(answer)
+        if shared is not None:
+            return [shared if phone else _NO_PHONE for phone in phones]
+        alone = asyncio.Semaphore(_SINGLE_SENDS_IN_FLIGHT)
+
+        async def send_alone(recipient: Recipient) -> SendResult:
+            async with alone:
+                return await self.send(message, recipient)
+
+        return list(await asyncio.gather(*(send_alone(r) for r in recipients)))
+
+    async def _post(self, message: Message, phones: str) -> httpx.Response | SendResult:
+        return await request(
             self._http,
             "sms",
             "POST",
             self._endpoint,
-            content=signed_form(self._params(message, phone), self._secret),
+            content=signed_form(self._params(message, phones), self._secret),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             timeout=self._timeout,
         )
-        if isinstance(response, SendResult):
-            return response
-        return classify(response)
 
 
-def classify(response: httpx.Response) -> SendResult:
+def answer_code(response: httpx.Response) -> str:
+    answer = json_object(response)
+    return str(answer.get("Code", "")) if answer else ""
+
+
+def classify(response: httpx.Response | SendResult) -> SendResult:
+    if isinstance(response, SendResult):  # no answer at all: the transport's verdict
+        return response
     # Aliyun answers its errors with a 4xx and a JSON Code too: read the Code first.
     answer = json_object(response)
-    code = str(answer.get("Code", "")) if answer else ""
+    code = answer_code(response)
     if not code:
         return status_failure("sms", response) or retry("sms: answer without a Code")
     if code == "OK" and response.is_success:

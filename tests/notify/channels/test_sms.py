@@ -115,3 +115,70 @@ async def test_no_phone_is_not_subscribed_and_sends_nothing(
     upstream = await send(answer(Code="OK"), message, phone=phone)
     assert upstream.result.outcome is Outcome.NOT_SUBSCRIBED  # type: ignore[attr-defined]
     assert upstream.requests == []
+
+
+def numbers_of(request: httpx.Request) -> list[str]:
+    return dict(parse_qsl(request.content.decode()))["PhoneNumbers"].split(",")
+
+
+async def send_many(handler: Handler, message: Message, *phones: str | None) -> Upstream:
+    upstream = Upstream(handler)
+    async with upstream.client() as http:
+        adapter = AliyunSmsAdapter(
+            http,
+            endpoint="https://dysmsapi.aliyuncs.com",
+            access_key_id="test-id",
+            access_key_secret=SECRET,
+            sign_name="党建通知",
+            template_code="SMS_123",
+            template_params={"title": "title"},
+            clock=FrozenClock(SENT_AT),
+            zone=ZoneInfo("Asia/Shanghai"),
+        )
+        recipients = [Recipient(member_id=n, phone=phone) for n, phone in enumerate(phones)]
+        upstream.results = await adapter.send_many(message, recipients)  # type: ignore[attr-defined]
+    return upstream
+
+
+async def test_one_text_to_many_numbers_is_one_request(message: Message) -> None:
+    upstream = await send_many(
+        answer(Code="OK", BizId="901^0"), message, "13800000001", None, "13800000002"
+    )
+
+    assert [numbers_of(r) for r in upstream.requests] == [["13800000001", "13800000002"]]
+    outcomes = [r.outcome for r in upstream.results]  # type: ignore[attr-defined]
+    assert outcomes == [Outcome.DELIVERED, Outcome.NOT_SUBSCRIBED, Outcome.DELIVERED]
+
+
+async def test_a_failed_batch_fails_every_number_in_it(message: Message) -> None:
+    upstream = await send_many(
+        answer(Code="isp.SYSTEM_ERROR"), message, "13800000001", "13800000002"
+    )
+
+    assert len(upstream.requests) == 1
+    assert [r.outcome for r in upstream.results] == [Outcome.RETRY] * 2  # type: ignore[attr-defined]
+
+
+async def test_one_bad_number_does_not_sink_the_others(message: Message) -> None:
+    def gateway(request: httpx.Request) -> httpx.Response:
+        if "1380000000X" in numbers_of(request):
+            return httpx.Response(200, json={"Code": "isv.MOBILE_NUMBER_ILLEGAL"})
+        return httpx.Response(200, json={"Code": "OK", "BizId": "902^0"})
+
+    upstream = await send_many(gateway, message, "13800000001", "1380000000X", "13800000002")
+
+    # The batch, then each number on its own.
+    assert len(upstream.requests) == 4
+    assert sorted(tuple(numbers_of(r)) for r in upstream.requests[1:]) == [
+        ("13800000001",),
+        ("13800000002",),
+        ("1380000000X",),
+    ]
+    outcomes = [r.outcome for r in upstream.results]  # type: ignore[attr-defined]
+    assert outcomes == [Outcome.DELIVERED, Outcome.PERMANENT, Outcome.DELIVERED]
+
+
+async def test_a_lone_number_is_a_plain_send(message: Message) -> None:
+    upstream = await send_many(answer(Code="OK"), message, "13800000001")
+    assert [numbers_of(r) for r in upstream.requests] == [["13800000001"]]
+    assert [r.outcome for r in upstream.results] == [Outcome.DELIVERED]  # type: ignore[attr-defined]
