@@ -33,6 +33,7 @@ from app.errors import Unprocessable
 from app.kit.sql import dialect_insert
 from app.kit.types import INT32_MAX
 from app.models import (
+    Account,
     Member,
     NewsArticle,
     NewsAudience,
@@ -107,8 +108,41 @@ async def reach_of(session: AsyncSession, member_id: int | None) -> Reach | None
     rows = (await session.execute(_REACH, {"member_id": member_id})).all()
     if not rows:
         return None
-    org_ids = tuple(sorted({row.ancestor_id for row in rows if row.ancestor_id is not None}))
-    return Reach(member_id, rows[0].party_status, org_ids)
+    return Reach(member_id, rows[0].party_status, _ancestors(rows))
+
+
+def _ancestors(rows: Sequence[Any]) -> tuple[int, ...]:
+    return tuple(sorted({row.ancestor_id for row in rows if row.ancestor_id is not None}))
+
+
+# The same reach found from the signed-in account, with whether the account may sign in: the
+# feed's own query stands in for the principal's, so a page is two statements in all.
+_ACCOUNT_REACH = (
+    select(Account.is_active, Member.id, Member.party_status, OrgClosure.ancestor_id)
+    .select_from(Account)
+    .outerjoin(Member, Member.account_id == Account.id)
+    .outerjoin(
+        OrgClosure,
+        OrgClosure.descendant_id.in_([Member.relation_org_id, Member.workplace_org_id]),
+    )
+    .where(Account.id == bindparam("account_id"))
+)
+
+
+@dataclass(frozen=True)
+class CallerReach:
+    active: bool  # False: the account is gone or disabled
+    reach: Reach | None  # None: the account is no member's
+
+
+async def reach_of_account(session: AsyncSession, account_id: int) -> CallerReach:
+    rows = (await session.execute(_ACCOUNT_REACH, {"account_id": account_id})).all()
+    if not rows or not rows[0].is_active:
+        return CallerReach(False, None)
+    first = rows[0]
+    if first.id is None:
+        return CallerReach(True, None)
+    return CallerReach(True, Reach(first.id, first.party_status, _ancestors(rows)))
 
 
 def _org_page(index: int, category: bool, after: bool, limit: int) -> Any:

@@ -7,8 +7,9 @@ import base64
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
-from app.models import Delivery, PartyStatus, ReadReceipt
+from app.models import Account, Delivery, PartyStatus, ReadReceipt
 from tests.news.conftest import ARTICLES, FEED, Scene, error_code
 
 
@@ -169,3 +170,23 @@ async def test_a_bad_cursor_is_a_422(scene: Scene, cursor: str) -> None:
 async def test_staff_without_an_organization_get_an_empty_feed(scene: Scene) -> None:
     await scene.published(scene.world.city, by=scene.admin)
     assert await scene.feed_ids(scene.admin) == []
+
+
+async def test_an_account_without_a_member_record_gets_an_empty_feed(scene: Scene) -> None:
+    await scene.published(scene.world.city, by=scene.admin)
+    account = await scene.factory.account()
+    response = await scene.client.get(FEED, headers=scene.factory.headers_for(account))
+    assert response.status_code == 200 and response.json()["items"] == []
+
+
+async def test_a_disabled_account_is_refused_the_feed(scene: Scene) -> None:
+    await scene.published(scene.world.branch_a1)
+    reader = await scene.member(scene.world.branch_a1)
+    assert len(await scene.feed_ids(reader)) == 1
+    async with scene.app.state.runtime.sessionmaker.begin() as session:
+        await session.execute(
+            update(Account).where(Account.id == reader.account.id).values(is_active=False)
+        )
+    response = await scene.client.get(FEED, headers=reader.headers)
+    assert response.status_code == 401
+    assert error_code(response) == "auth.account_disabled"
