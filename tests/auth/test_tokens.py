@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import tokens as tokens_module
 from app.auth.tokens import issue_access_token
 from app.config import Settings
 from app.kit.clock import utcnow
@@ -435,3 +436,27 @@ async def test_token_signed_with_a_key_of_another_deployment_is_refused(
 
     assert response.status_code == 401
     assert response.json()["error"]["details"]["reason"] == "InvalidSignatureError"
+
+
+async def test_a_token_verified_once_is_still_refused_when_it_expires(
+    client: httpx.AsyncClient, forge: Forge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = forge.signed()
+    assert (await client.get(ME, headers=bearer(token))).status_code == 200
+
+    # Verification is remembered per token; the expiry is checked on every request.
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    monkeypatch.setattr(tokens_module, "_clock", lambda: expires + tokens_module.LEEWAY_SECONDS + 1)
+    response = await client.get(ME, headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "auth.token_expired"
+
+
+async def test_an_expiry_written_as_a_string_is_refused(
+    client: httpx.AsyncClient, forge: Forge
+) -> None:
+    # PyJWT reads it with int(); RFC 7519 wants a NumericDate.
+    claims = forge.claims(exp=str(int(time.time()) + 900))
+    response = await client.get(ME, headers=bearer(forge.signed(claims=claims)))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "auth.invalid_token"
