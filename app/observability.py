@@ -129,17 +129,18 @@ class RequestContextMiddleware:
             self.metrics.latency.labels(method, route).observe(elapsed)
             if status >= 500:
                 self.metrics.errors.labels(method, route).inc()
-            access_log.info(
-                "%s %s %s",
-                method,
-                route,
-                status,
-                extra={
-                    "method": method,
-                    "path": scrub(scope.get("path", "")),
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):  # else the extras would be built for nothing
+                access_log.info(
+                    "%s %s %s",
+                    method,
+                    route,
+                    status,
+                    extra={
+                        "method": method,
+                        "path": scrub(scope.get("path", "")),
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
             request_id_var.reset(token)

@@ -8,11 +8,11 @@ as possible.
 the message under its identity: SendSms carries no delivery id, so the identity is
 (OutId, each of the PhoneNumbers), which the app fills with (notification id, the members'
 phones) — one delivery per member per notification on the sms channel; one request may carry
-up to 1,000 numbers. A real gateway would send a second
-request with that identity as a second text message; this one counts it as a duplicate.
-``GET /count`` answers the number of requests and of messages (numbers) so far, cheaply; ``GET /stats`` answers every
-identity with its count and the first and last arrival times (Unix seconds); ``POST /reset``
-forgets everything.
+up to 1,000 numbers. A real gateway would send a second request with that identity as a
+second text message; this one counts it as a duplicate. ``GET /count`` answers the number of
+requests and of messages (numbers) so far, cheaply; ``GET /stats`` answers every identity
+with its count and the first and last arrival times (Unix seconds); ``POST /reset`` forgets
+everything.
 """
 
 from __future__ import annotations

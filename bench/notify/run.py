@@ -509,27 +509,18 @@ def run_wrk_plain(url: str, args: argparse.Namespace, seconds: int) -> float:
     return float(line.split()[1])
 
 
-def feed_bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    prefix = RESULTS / "feed-tokens"
-    tokens = write_tokens(args.feed_members, args.threads, prefix)
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(args.port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    env = clean_env({"APP_DATABASE_URL": url, **dict(e.split("=", 1) for e in args.env)})
-    server = start_process("feed-server", command, env)
+def _measure_feed(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    prefix: Path,
+    tokens: list[str],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """One server: check a sample of pages, warm up, measure, then /healthz for scale."""
+    server = start_process(f"feed-{name}", command, env)
     try:
-        wait_http(f"http://127.0.0.1:{args.port}/healthz", server, "feed-server")
+        wait_http(f"http://127.0.0.1:{args.port}/healthz", server, f"feed-{name}")
         sizes = []
         for token in tokens[:50]:
             answer = httpx.get(
@@ -539,29 +530,23 @@ def feed_bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
             )
             answer.raise_for_status()
             sizes.append(len(answer.json()["items"]))
-        log(f"feed: sample of 50 members, page sizes min {min(sizes)} max {max(sizes)}")
-        log(f"feed: warm-up {args.warmup}s")
+        log(f"feed {name}: sample of 50 members, page sizes min {min(sizes)} max {max(sizes)}")
         run_wrk(args.port, prefix, args, args.warmup)
         time.sleep(2)
-        log(f"feed: wrk -t{args.threads} -c{args.connections} -d{args.duration}s")
+        log(f"feed {name}: wrk -t{args.threads} -c{args.connections} -d{args.duration}s")
         cpu_before = cpu_seconds(server.pid)
         figures = run_wrk(args.port, prefix, args, args.duration)
         cpu_used = cpu_seconds(server.pid) - cpu_before
-        # For scale: the same server answering GET /healthz (no database, no auth).
         time.sleep(2)
         floor = run_wrk_plain(f"http://127.0.0.1:{args.port}/healthz", args, 10)
-        log(f"feed: for scale, GET /healthz on the same server: {floor:,.0f} req/s")
     finally:
         stop_process(server)
     seconds = figures["duration_us"] / 1e6
-    rps = figures["requests"] / seconds
-    p50, p99 = figures["p50_us"] / 1000, figures["p99_us"] / 1000
-    met = rps >= TARGET_FEED_RPS and p99 < TARGET_FEED_P99_MS and figures["status_errors"] == 0
     result = {
-        "rps": round(rps, 1),
-        "p50_ms": p50,
+        "rps": round(figures["requests"] / seconds, 1),
+        "p50_ms": figures["p50_us"] / 1000,
         "p90_ms": figures["p90_us"] / 1000,
-        "p99_ms": p99,
+        "p99_ms": figures["p99_us"] / 1000,
         "max_ms": figures["max_us"] / 1000,
         "requests": figures["requests"],
         "non_2xx": figures["status_errors"],
@@ -569,19 +554,57 @@ def feed_bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
             figures[k] for k in ("connect_errors", "read_errors", "write_errors", "timeout_errors")
         ),
         "server_cpu_ms_per_request": round(cpu_used * 1000 / max(figures["requests"], 1), 3),
-        "members": args.feed_members,
         "healthz_rps_same_server": round(floor, 1),
         "page_sizes": [min(sizes), max(sizes)],
         "wrk": figures["command"],
-        "met": met,
     }
     log(
-        f"feed: {rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, non-2xx "
-        f"{figures['status_errors']}, server CPU {result['server_cpu_ms_per_request']} ms/req "
+        f"feed {name}: {result['rps']:,.0f} req/s, p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms, non-2xx {result['non_2xx']}, server CPU "
+        f"{result['server_cpu_ms_per_request']} ms/req; GET /healthz on it: {floor:,.0f} req/s"
+    )
+    return result
+
+
+def feed_bench(url: str, dsn: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Our feed and its ceiling (feed_ceiling.py: the same two queries over raw asyncpg),
+    back to back, each under one uvicorn worker, the same members' tokens."""
+    prefix = RESULTS / "feed-tokens"
+    tokens = write_tokens(args.feed_members, args.threads, prefix)
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1"]
+    uvicorn += ["--port", str(args.port), "--log-level", "warning", "--no-access-log"]
+    ours = _measure_feed(
+        "ours",
+        [*uvicorn, "app.main:create_app"],
+        clean_env({"APP_DATABASE_URL": url, **dict(e.split("=", 1) for e in args.env)}),
+        prefix,
+        tokens,
+        args,
+    )
+    ceiling = _measure_feed(
+        "ceiling",
+        [*uvicorn, "--app-dir", str(HERE), "feed_ceiling:create_app"],
+        clean_env({"CEILING_DSN": dsn}),
+        prefix,
+        tokens,
+        args,
+    )
+    ratio = ours["rps"] / ceiling["rps"] if ceiling["rps"] else 0.0
+    met = ours["rps"] >= TARGET_FEED_RPS and ours["p99_ms"] < TARGET_FEED_P99_MS
+    met = met and ours["non_2xx"] == 0
+    log(
+        f"feed: ours {ours['rps']:,.0f} req/s p99 {ours['p99_ms']:.1f} ms; ceiling "
+        f"{ceiling['rps']:,.0f} req/s p99 {ceiling['p99_ms']:.1f} ms; ratio {ratio:.1%} "
         f"(targets >= {TARGET_FEED_RPS:,.0f}/s, p99 < {TARGET_FEED_P99_MS:.0f} ms): "
         f"{'MET' if met else 'NOT MET'}"
     )
-    return result
+    return {
+        "ours": ours,
+        "ceiling": ceiling,
+        "ratio": round(ratio, 3),
+        "members": args.feed_members,
+        "met": met,
+    }
 
 
 # -- main -----------------------------------------------------------------------------------
@@ -627,7 +650,7 @@ def main() -> int:
     if "dispatch" in only:
         report["dispatch"] = dispatch_bench(dsn, url, args)
     if "feed" in only:
-        report["feed"] = feed_bench(url, args)
+        report["feed"] = feed_bench(url, dsn, args)
     out = RESULTS / f"notify-{started.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log(f"wrote {out.relative_to(ROOT)}")
