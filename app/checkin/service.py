@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from types import SimpleNamespace
 from typing import Any, cast
 
 from pydantic_core import to_jsonable_python
@@ -285,7 +286,7 @@ def _insert_statement(dialect: str) -> Any:
     if dialect == "sqlite":
         # No RETURNING on SQLite: an INSERT ... RETURNING holds the database lock until its
         # row has been fetched, one more trip to the driver's thread; a plain insert lets go
-        # as it finishes, and the row is read back afterwards.
+        # as it finishes, and _inserted_row() puts the row together from what was written.
         return sqlite.insert(table).on_conflict_do_nothing(
             index_elements=[table.c.activity_id, table.c.member_id]
         )
@@ -296,22 +297,30 @@ def _insert_statement(dialect: str) -> Any:
     )
 
 
-_ATTENDANCE_ROW = select(*_ATTENDANCE_TABLE_COLUMNS).where(
-    Attendance.__table__.c.activity_id == bindparam("activity_id", type_=Integer),
-    Attendance.__table__.c.member_id == bindparam("member_id", type_=Integer),
-)
+# What the answer shows; those with a default must be written explicitly for _inserted_row.
+_ANSWER_KEYS = tuple(c.key for c in _ATTENDANCE_TABLE_COLUMNS)
+_DEFAULTED_KEYS = frozenset(c.key for c in _ATTENDANCE_TABLE_COLUMNS if c.default is not None)
+
+
+def _inserted_row(values: dict[str, Any], row_id: int) -> SimpleNamespace:
+    """The row a plain INSERT wrote: the answer's columns are ``values``, the id SQLite gave
+    back, and NULL for the rest (a check-out, a distance: not there yet)."""
+    missing = _DEFAULTED_KEYS - values.keys()
+    if missing:  # a column default would be in the row but not in the answer
+        raise ValueError(f"write {sorted(missing)} explicitly")
+    return SimpleNamespace(**({key: None for key in _ANSWER_KEYS} | values | {"id": row_id}))
 
 
 async def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
     """The inserted row, or None when an attendance for that member was there first."""
     dialect = session.get_bind().dialect.name
-    result = await session.execute(_insert_statement(dialect), values)
+    result = cast(CursorResult[Any], await session.execute(_insert_statement(dialect), values))
     if dialect != "sqlite":
         return result.one_or_none()
-    if not cast(CursorResult[Any], result).rowcount:
+    if not result.rowcount:
         return None
-    key = {"activity_id": values["activity_id"], "member_id": values["member_id"]}
-    return (await session.execute(_ATTENDANCE_ROW, key)).one()
+    assert result.lastrowid
+    return _inserted_row(values, result.lastrowid)
 
 
 async def check_in(
