@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -81,15 +82,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 _SQLITE_NO_BEGIN = "sqlite_no_begin"
 
 
-async def statements_commit_alone(session: AsyncSession) -> None:
+async def statements_commit_alone(session: AsyncSession) -> AsyncConnection:
     """Before a session's first statement: let each of its statements be a transaction of
     its own, without BEGIN and COMMIT round trips. Only for work that is one read and then
     one atomic write whose races a constraint decides (the check-in); there is nothing to
     roll back. On SQLite the write then holds the database lock for that statement alone."""
     if session.get_bind().dialect.name == "sqlite":
-        await session.connection(execution_options={_SQLITE_NO_BEGIN: True})
-    else:
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return await session.connection(execution_options={_SQLITE_NO_BEGIN: True})
+    return await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

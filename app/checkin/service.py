@@ -17,7 +17,6 @@ from typing import Any, cast
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Integer, Row, Select, Table, and_, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.activities.service import activity_not_found, in_org_subtree
@@ -183,8 +182,9 @@ async def load_check_in(session: AsyncSession, *, account_id: int, activity_id: 
     # No BEGIN and COMMIT around this read and the one insert that may follow: the insert
     # is the check-in's only write and is atomic, and the unique constraint, not a
     # transaction, decides a race (the loser reads the winner's row and answers with it).
-    await statements_commit_alone(session)
-    result = await session.execute(
+    connection = await statements_commit_alone(session)
+    # Core statements on the connection: the session's execute() adds its ORM bookkeeping.
+    result = await connection.execute(
         _CHECK_IN_QUERY, {"account_id": account_id, "activity_id": activity_id}
     )
     return result.one_or_none()
@@ -313,8 +313,9 @@ def _inserted_row(values: dict[str, Any], row_id: int) -> SimpleNamespace:
 
 async def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
     """The inserted row, or None when an attendance for that member was there first."""
-    dialect = session.get_bind().dialect.name
-    result = cast(CursorResult[Any], await session.execute(_insert_statement(dialect), values))
+    connection = await session.connection()  # as in load_check_in
+    dialect = connection.dialect.name
+    result = await connection.execute(_insert_statement(dialect), values)
     if dialect != "sqlite":
         return result.one_or_none()
     if not result.rowcount:
