@@ -39,20 +39,24 @@ def test_signature_reproduces_aliyun_documented_example() -> None:
     assert rpc_signature("GET", params, "testSecret") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
 
 
+def sms_adapter(http: httpx.AsyncClient) -> AliyunSmsAdapter:
+    return AliyunSmsAdapter(
+        http,
+        endpoint="https://dysmsapi.aliyuncs.com",
+        access_key_id="test-id",
+        access_key_secret=SECRET,
+        sign_name="党建通知",
+        template_code="SMS_123",
+        template_params={"title": "title", "place": "place", "time": "starts_at"},
+        clock=FrozenClock(SENT_AT),
+        zone=ZoneInfo("Asia/Shanghai"),
+    )
+
+
 async def send(handler: Handler, message: Message, phone: str | None = "13800000001") -> Upstream:
     upstream = Upstream(handler)
     async with upstream.client() as http:
-        adapter = AliyunSmsAdapter(
-            http,
-            endpoint="https://dysmsapi.aliyuncs.com",
-            access_key_id="test-id",
-            access_key_secret=SECRET,
-            sign_name="党建通知",
-            template_code="SMS_123",
-            template_params={"title": "title", "place": "place", "time": "starts_at"},
-            clock=FrozenClock(SENT_AT),
-            zone=ZoneInfo("Asia/Shanghai"),
-        )
+        adapter = sms_adapter(http)
         result: SendResult = await adapter.send(message, Recipient(member_id=1, phone=phone))
         upstream.result = result  # type: ignore[attr-defined]
     return upstream
@@ -124,17 +128,7 @@ def numbers_of(request: httpx.Request) -> list[str]:
 async def send_many(handler: Handler, message: Message, *phones: str | None) -> Upstream:
     upstream = Upstream(handler)
     async with upstream.client() as http:
-        adapter = AliyunSmsAdapter(
-            http,
-            endpoint="https://dysmsapi.aliyuncs.com",
-            access_key_id="test-id",
-            access_key_secret=SECRET,
-            sign_name="党建通知",
-            template_code="SMS_123",
-            template_params={"title": "title"},
-            clock=FrozenClock(SENT_AT),
-            zone=ZoneInfo("Asia/Shanghai"),
-        )
+        adapter = sms_adapter(http)
         recipients = [Recipient(member_id=n, phone=phone) for n, phone in enumerate(phones)]
         upstream.results = await adapter.send_many(message, recipients)  # type: ignore[attr-defined]
     return upstream
