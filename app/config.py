@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import cached_property
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -196,7 +195,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"production refuses development values for: {', '.join(leaked)}")
         return self
 
-    @cached_property
+    @property  # not cached: model_copy(update=…) would carry a stale answer over
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

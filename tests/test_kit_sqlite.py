@@ -1,0 +1,85 @@
+"""The one-trip aiosqlite connection behind SQLAlchemy: results, write counts, errors, and one
+trip to the driver's thread per statement."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import exc, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from app.kit import sqlite as sqlite_kit
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    database = str(tmp_path / "one-trip.db")
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{database}",
+        async_creator=sqlite_kit.connect(database, timeout=5, check_same_thread=False),
+    )
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+    yield engine
+    await engine.dispose()
+
+
+async def test_reads_writes_and_their_counts(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        inserted = await conn.execute(text("INSERT INTO t (name) VALUES ('甲')"))
+        assert inserted.rowcount == 1 and inserted.lastrowid == 1
+        await conn.execute(
+            text("INSERT INTO t (name) VALUES (:name)"), [{"name": "乙"}, {"name": "丙"}]
+        )
+        returned = await conn.execute(text("INSERT INTO t (name) VALUES ('丁') RETURNING id, name"))
+        assert returned.all() == [(4, "丁")]
+        updated = await conn.execute(text("UPDATE t SET name = name || '!' WHERE id > 2"))
+        assert updated.rowcount == 2
+    async with engine.connect() as conn:
+        result = await conn.execute(text("SELECT id, name FROM t ORDER BY id"))
+        assert list(result.keys()) == ["id", "name"]
+        assert result.all() == [(1, "甲"), (2, "乙"), (3, "丙!"), (4, "丁!")]
+        assert (await conn.execute(text("SELECT name FROM t WHERE id = 99"))).first() is None
+
+
+async def test_a_rolled_back_write_is_gone_and_errors_are_sqlalchemys(engine: AsyncEngine) -> None:
+    with pytest.raises(exc.IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t (name) VALUES ('甲')"))
+            await conn.execute(text("INSERT INTO t (name) VALUES ('甲')"))
+    with pytest.raises(exc.OperationalError):
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT * FROM no_such_table"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+
+async def test_a_stream_reads_every_row(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO t (name) VALUES (:n)"), [{"n": str(i)} for i in range(50)]
+        )
+    async with engine.connect() as conn:
+        stream = await conn.stream(text("SELECT id FROM t ORDER BY id"))
+        ids = [row.id async for row in stream]
+    assert ids == list(range(1, 51))
+
+
+async def test_one_trip_to_the_thread_per_statement(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips: list[Any] = []
+    original = sqlite_kit.OneTripConnection.run_on_thread
+
+    def counting(self: sqlite_kit.OneTripConnection, function: Any) -> Any:
+        trips.append(function)
+        return original(self, function)
+
+    monkeypatch.setattr(sqlite_kit.OneTripConnection, "run_on_thread", counting)
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        await conn.execute(text("INSERT INTO t (name) VALUES ('x') RETURNING id"))
+    assert len(trips) == 2
