@@ -3,6 +3,7 @@ trip to the driver's thread per statement."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -83,3 +84,46 @@ async def test_one_trip_to_the_thread_per_statement(
         await conn.execute(text("SELECT 1"))
         await conn.execute(text("INSERT INTO t (name) VALUES ('x') RETURNING id"))
     assert len(trips) == 2
+
+
+def gated_engine(database: Path, timeout: float) -> AsyncEngine:
+    return create_async_engine(
+        f"sqlite+aiosqlite:///{database}",
+        async_creator=sqlite_kit.connect(str(database), timeout=timeout, check_same_thread=False),
+    )
+
+
+async def test_writers_queue_at_the_gate_and_all_commit(tmp_path: Path) -> None:
+    engine = gated_engine(tmp_path / "gate.db", timeout=10)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE n (v INTEGER)"))
+
+    async def write(value: int) -> None:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            await conn.execute(text("INSERT INTO n VALUES (:v)"), {"v": value})
+            await asyncio.sleep(0.01)  # the transaction stays open across an await
+            await conn.commit()
+
+    await asyncio.gather(*(write(v) for v in range(20)))
+    async with engine.connect() as conn:
+        assert sorted((await conn.execute(text("SELECT v FROM n"))).scalars()) == list(range(20))
+    await engine.dispose()
+
+
+async def test_a_writer_waiting_past_the_timeout_is_told_the_database_is_locked(
+    tmp_path: Path,
+) -> None:
+    engine = gated_engine(tmp_path / "held.db", timeout=0.2)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE n (v INTEGER)"))
+    async with engine.connect() as holder:
+        await holder.exec_driver_sql("BEGIN IMMEDIATE")
+        with pytest.raises(exc.OperationalError, match="database is locked"):
+            async with engine.connect() as waiter:
+                await waiter.execute(text("INSERT INTO n VALUES (1)"))
+        await holder.rollback()
+    # The holder's rollback opened the gate again.
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO n VALUES (2)"))
+    await engine.dispose()

@@ -14,7 +14,9 @@ it holds every row of a result in memory, as the adapter does for its non-stream
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
@@ -34,20 +36,57 @@ class _Outcome:
         self.rows = rows
 
 
-def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
+class WriterGate:
+    """One writer at a time among this process's connections to one file, queued in order.
+
+    SQLite lets one connection write at a time; a connection that finds the file locked
+    sleeps in its busy handler (1, 2, 5 … 100 ms) and tries again, so under load writers
+    spend most of their time asleep while the lock is free. Here a connection's thread
+    waits on this lock instead and wakes the moment the writer before it is done. It is
+    held from BEGIN to COMMIT or ROLLBACK, or for one statement outside a transaction, and
+    never for longer than ``timeout`` seconds of waiting (then "database is locked", as the
+    busy handler would say). Another process still meets SQLite's own lock."""
+
+    def __init__(self, timeout: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout
+
+    def enter(self) -> None:
+        if not self._lock.acquire(timeout=self._timeout):
+            raise sqlite3.OperationalError("database is locked")
+
+    def leave(self) -> None:
+        self._lock.release()
+
+
+def _writes(sql: str) -> bool:
+    return not sql.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA"))
+
+
+def _run(connection: OneTripConnection, sql: str, parameters: Any, many: bool) -> _Outcome:
     """On the connection's thread: the whole statement, start to close."""
-    cursor = connection.cursor()
+    sqlite = connection.sqlite
+    alone = not sqlite.in_transaction and _writes(sql)
+    if alone:
+        connection.enter_gate()
     try:
-        if many:
-            cursor.executemany(sql, parameters)
-        elif parameters is None:
-            cursor.execute(sql)
-        else:
-            cursor.execute(sql, parameters)
-        rows = cursor.fetchall() if cursor.description else []
-        return _Outcome(cursor, rows)
+        cursor = sqlite.cursor()
+        try:
+            if many:
+                cursor.executemany(sql, parameters)
+            elif parameters is None:
+                cursor.execute(sql)
+            else:
+                cursor.execute(sql, parameters)
+            rows = cursor.fetchall() if cursor.description else []
+            return _Outcome(cursor, rows)
+        finally:
+            cursor.close()
     finally:
-        cursor.close()
+        # A statement outside a transaction lets go at once; BEGIN keeps the gate until
+        # the transaction ends (commit, rollback, close).
+        if alone and not sqlite.in_transaction:
+            connection.leave_gate()
 
 
 class OneTripCursor:
@@ -69,7 +108,7 @@ class OneTripCursor:
 
     async def _submit(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
         outcome: _Outcome = await self._connection.run_on_thread(
-            partial(_run, self._connection.sqlite, sql, parameters, many)
+            partial(_run, self._connection, sql, parameters, many)
         )
         self.description = outcome.description
         self.rowcount = outcome.rowcount
@@ -100,7 +139,13 @@ class OneTripCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors take one trip a statement."""
+    """An aiosqlite connection whose cursors take one trip a statement, and whose writers
+    queue at the gate it shares with the other connections to its file."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], gate: WriterGate) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._gate = gate
+        self._in_gate = False  # touched on the connection's thread only
 
     def cursor(self) -> Any:  # aiosqlite's is an awaitable context manager; so is this
         return OneTripCursor(self)
@@ -112,13 +157,57 @@ class OneTripConnection(aiosqlite.Connection):
     def run_on_thread(self, function: Callable[[], Any]) -> Awaitable[Any]:
         return self._execute(function)
 
+    def enter_gate(self) -> None:
+        if not self._in_gate:
+            self._gate.enter()
+            self._in_gate = True
 
-def connect(database: str, **sqlite_options: Any) -> Callable[[], Awaitable[OneTripConnection]]:
-    """The ``async_creator`` of an engine on the SQLite file ``database``."""
+    def leave_gate(self) -> None:
+        if self._in_gate:
+            self._in_gate = False
+            self._gate.leave()
+
+    def _ended(self, end: Callable[[], None]) -> None:
+        try:
+            end()
+        finally:
+            if not self.sqlite.in_transaction:
+                self.leave_gate()
+
+    # Outside a transaction sqlite3 ignores both, and the gate is open already (see _run):
+    # no trip to the thread for nothing, as after the statements of a check-in, which
+    # commit alone, and when the pool resets a connection that has committed.
+    async def commit(self) -> None:
+        if self._conn.in_transaction:
+            await self._execute(self._ended, self._conn.commit)
+
+    async def rollback(self) -> None:
+        if self._conn.in_transaction:
+            await self._execute(self._ended, self._conn.rollback)
+
+    async def close(self) -> None:
+        if self._running and self._connection is not None:
+            await self._execute(self.leave_gate)
+        await super().close()
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        # SQLAlchemy's terminate: the gate must not stay shut behind a dropped connection.
+        # Queued ahead of the stop, so it runs on the connection's thread before it ends.
+        if self._running:
+            self._tx.put_nowait((None, self.leave_gate))
+        return super().stop()
+
+
+def connect(
+    database: str, *, timeout: float = 30.0, **sqlite_options: Any
+) -> Callable[[], Awaitable[OneTripConnection]]:
+    """The ``async_creator`` of an engine on the SQLite file ``database``; its connections
+    share one writer gate."""
+    gate = WriterGate(timeout)
 
     async def create() -> OneTripConnection:
         connection = OneTripConnection(
-            partial(sqlite3.connect, database, **sqlite_options), iter_chunk_size=64
+            partial(sqlite3.connect, database, timeout=timeout, **sqlite_options), gate
         )
         connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connect()
         await connection  # starts the thread and opens the file on it
