@@ -127,3 +127,14 @@ async def test_a_writer_waiting_past_the_timeout_is_told_the_database_is_locked(
     async with engine.begin() as conn:
         await conn.execute(text("INSERT INTO n VALUES (2)"))
     await engine.dispose()
+
+
+async def test_a_commit_sent_as_a_statement_opens_the_gate_too(tmp_path: Path) -> None:
+    engine = gated_engine(tmp_path / "raw.db", timeout=0.2)
+    async with engine.connect() as first:
+        await first.exec_driver_sql("BEGIN IMMEDIATE")
+        await first.exec_driver_sql("CREATE TABLE n (v INTEGER)")
+        await first.exec_driver_sql("COMMIT")
+        async with engine.begin() as second:  # would wait 0.2 s and fail if still shut
+            await second.execute(text("INSERT INTO n VALUES (1)"))
+    await engine.dispose()

@@ -8,6 +8,9 @@ keeps the rows: ``execute`` runs the statement, fetches every row and closes the
 cursor on the thread; fetching then reads what was kept. A write that returns rows
 (``INSERT … RETURNING``) thereby also lets go of the database lock at once.
 
+The connections of one engine also share a writer gate (``WriterGate``): writers queue on
+a lock in this process instead of sleeping in SQLite's busy handler.
+
 For the SQLAlchemy adapter only (``create_async_engine(async_creator=connect(path))``):
 it holds every row of a result in memory, as the adapter does for its non-streaming cursors.
 """
@@ -83,9 +86,9 @@ def _run(connection: OneTripConnection, sql: str, parameters: Any, many: bool) -
         finally:
             cursor.close()
     finally:
-        # A statement outside a transaction lets go at once; BEGIN keeps the gate until
-        # the transaction ends (commit, rollback, close).
-        if alone and not sqlite.in_transaction:
+        # A statement outside a transaction lets go at once; BEGIN keeps the gate until the
+        # transaction ends (commit, rollback, close, or a COMMIT sent as a statement).
+        if not sqlite.in_transaction:
             connection.leave_gate()
 
 
