@@ -22,6 +22,9 @@ from app.config import Settings
 from app.errors import AppError
 from app.kit import sqlite as sqlite_kit
 
+# How long a SQLite writer waits for the lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
 
 def _prepare_sqlite(url: str) -> bool:
     """Creates the file's folder; False for an in-memory database."""
@@ -46,16 +49,18 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # PRAGMAs) after another.
     kwargs: dict[str, Any] = {"echo": settings.database_echo}
     if settings.is_sqlite:
-        kwargs["connect_args"] = {"timeout": 30}
-        if _prepare_sqlite(url):  # (in memory: one static connection)
+        if _prepare_sqlite(url):
             kwargs["pool_size"] = 15  # SQLAlchemy's default: 5, and 10 more of overflow
             kwargs["max_overflow"] = 0
-            # One trip to aiosqlite's thread a statement instead of three or four (kit/sqlite).
-            # The options SQLAlchemy would give sqlite3 for a file; the URL's are not applied.
+            # One trip to aiosqlite's thread a statement instead of three or four, writers
+            # queued in the process (kit/sqlite). The options SQLAlchemy would give sqlite3
+            # for a file; with a creator, the URL's and connect_args are not applied.
             database = os.path.abspath(str(make_url(url).database))
             kwargs["async_creator"] = sqlite_kit.connect(
-                database, timeout=30, check_same_thread=False
+                database, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, check_same_thread=False
             )
+        else:  # in memory: one static connection, aiosqlite's own
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     else:
         kwargs["pool_size"] = 2 * settings.database_pool_size
         kwargs["max_overflow"] = 0
@@ -75,7 +80,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -229,8 +229,9 @@ async def send_all(
         for index, answer in zip(indexes, answers, strict=True):
             results[index] = answer
 
+    batching = {c for c, adapter in adapters.items() if isinstance(adapter, BatchAdapter)}
     for index, item in enumerate(items):
-        if isinstance(adapters.get(item.channel), BatchAdapter):
+        if item.channel in batching:
             batched.setdefault((item.channel, item.message.notification_id), []).append(index)
         else:
             calls.append(one(index))
