@@ -40,7 +40,7 @@ class Runtime:
         return self.clock.now().astimezone(ZoneInfo(self.settings.display_timezone)).date()
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -20,8 +20,9 @@ from app.runtime import Runtime, RuntimeDep
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/wechat/login")
 
 
-def public() -> None:
-    """Marks a route as open to anonymous callers."""
+async def public() -> None:
+    """Marks a route as open to anonymous callers. (Every dependency is ``async def``:
+    FastAPI runs a plain ``def`` one on a worker thread, a hop per request.)"""
 
 
 def account_disabled() -> Unauthorized:
@@ -86,8 +87,6 @@ class Authenticated(Requires):
         super().__init__(Permission.SELF)
 
     # FastAPI reads this signature; the route matrix counts any Requires as a declaration.
-    # The runtime is taken from the app, not through RuntimeDep: a plain-def dependency costs
-    # a worker-thread hop per request.
     async def __call__(  # type: ignore[override]
         self,
         request: Request,
