@@ -1,9 +1,11 @@
-"""The one-trip aiosqlite connection behind SQLAlchemy: results, write counts, errors, and one
-trip to the driver's thread per statement."""
+"""The one-trip aiosqlite connection behind SQLAlchemy: results, write counts, errors; no trip
+to the driver's thread for a statement outside a transaction that can start at once, one per
+statement otherwise; and the writer gate."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -69,9 +71,7 @@ async def test_a_stream_reads_every_row(engine: AsyncEngine) -> None:
     assert ids == list(range(1, 51))
 
 
-async def test_one_trip_to_the_thread_per_statement(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def count_trips(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     trips: list[Any] = []
     original = sqlite_kit.OneTripConnection.run_on_thread
 
@@ -80,16 +80,88 @@ async def test_one_trip_to_the_thread_per_statement(
         return original(self, function)
 
     monkeypatch.setattr(sqlite_kit.OneTripConnection, "run_on_thread", counting)
+    return trips
+
+
+async def test_outside_a_transaction_no_trip_inside_one_trip_per_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As the app sets it up: the driver in autocommit, transactions begun by BEGIN IMMEDIATE.
+    engine = gated_engine(tmp_path / "trips.db", timeout=5)
     async with engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))
-        await conn.execute(text("INSERT INTO t (name) VALUES ('x') RETURNING id"))
-    assert len(trips) == 2
+        await conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    trips = count_trips(monkeypatch)
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+        returned = await conn.execute(text("INSERT INTO t (name) VALUES ('x') RETURNING id"))
+        assert returned.scalar() == 1
+        assert trips == []
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")  # still outside: on the loop
+        await conn.execute(text("SELECT count(*) FROM t"))
+        await conn.execute(text("INSERT INTO t (name) VALUES ('y')"))
+        await conn.commit()
+    assert len(trips) == 2  # the SELECT and the INSERT
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all() == [
+            "x",
+            "y",
+        ]
+    await engine.dispose()
+
+
+async def test_a_write_that_would_wait_for_the_gate_waits_on_the_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = gated_engine(tmp_path / "parked.db", timeout=5)
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("CREATE TABLE n (v INTEGER)")
+    trips = count_trips(monkeypatch)
+    async with engine.connect() as holder, engine.connect() as writer:
+        await holder.exec_driver_sql("BEGIN IMMEDIATE")
+        await holder.execute(text("INSERT INTO n VALUES (1)"))
+        # The holder's transaction waits at an await of this loop; were the writer to wait
+        # on the loop, the holder could never commit and the writer would time out.
+        write = asyncio.create_task(writer.execute(text("INSERT INTO n VALUES (2)")))
+        await asyncio.sleep(0.05)
+        assert not write.done()
+        await holder.commit()
+        await write
+    assert len(trips) == 2  # the holder's INSERT, and the writer's wait
+    async with engine.connect() as conn:
+        assert sorted((await conn.execute(text("SELECT v FROM n"))).scalars()) == [1, 2]
+    await engine.dispose()
+
+
+async def test_a_write_finding_the_file_locked_by_another_process_waits_on_the_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "shared.db"
+    engine = gated_engine(database, timeout=5)
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("CREATE TABLE n (v INTEGER)")
+    # Another process's connection: it does not know this engine's gate.
+    other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO n VALUES (1)")
+    trips = count_trips(monkeypatch)
+    # The other process commits 0.2 s from now: the loop must be free to get there.
+    asyncio.get_running_loop().call_later(0.2, other.commit)
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO n VALUES (2)"))
+        assert len(trips) == 1
+        assert sorted((await conn.execute(text("SELECT v FROM n"))).scalars()) == [1, 2]
+        # The loop's attempt ran with no busy wait; the connection waits as before again.
+        assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
+    other.close()
+    await engine.dispose()
 
 
 def gated_engine(database: Path, timeout: float) -> AsyncEngine:
     return create_async_engine(
         f"sqlite+aiosqlite:///{database}",
-        async_creator=sqlite_kit.connect(str(database), timeout=timeout, check_same_thread=False),
+        async_creator=sqlite_kit.connect(
+            str(database), timeout=timeout, check_same_thread=False, isolation_level=None
+        ),
     )
 
 

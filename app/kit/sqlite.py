@@ -11,6 +11,16 @@ cursor on the thread; fetching then reads what was kept. A write that returns ro
 The connections of one engine also share a writer gate (``WriterGate``): writers queue on
 a lock in this process instead of sleeping in SQLite's busy handler.
 
+A statement outside a transaction that can start at once does not go to the thread at all:
+it runs on the event loop (``OneTripConnection.run_here``). Such statements are BEGIN, and
+the one-read-one-write work that commits statement by statement (the check-in), which
+finish in microseconds, far less than the hand-off to the thread. A write runs here only if
+the gate is open and SQLite's lock is free (busy timeout 0 for it): where it would have to
+wait, it goes to the thread and waits there, so the loop never waits on a lock that a
+transaction, parked at an ``await`` of that loop, holds. Statements inside a transaction
+(reports, exports, everything a session does after BEGIN) keep to the thread, where a long
+one leaves the loop free.
+
 For the SQLAlchemy adapter only (``create_async_engine(async_creator=connect(path))``):
 it holds every row of a result in memory, as the adapter does for its non-streaming cursors.
 """
@@ -58,12 +68,30 @@ class WriterGate:
         if not self._lock.acquire(timeout=self._timeout):
             raise sqlite3.OperationalError("database is locked")
 
+    def try_enter(self) -> bool:
+        return self._lock.acquire(blocking=False)
+
     def leave(self) -> None:
         self._lock.release()
 
 
 def _writes(sql: str) -> bool:
     return not sql.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA"))
+
+
+def _execute(sqlite: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
+    cursor = sqlite.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        elif parameters is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return _Outcome(cursor, rows)
+    finally:
+        cursor.close()
 
 
 def _run(connection: OneTripConnection, sql: str, parameters: Any, many: bool) -> _Outcome:
@@ -73,18 +101,7 @@ def _run(connection: OneTripConnection, sql: str, parameters: Any, many: bool) -
     if alone:
         connection.enter_gate()
     try:
-        cursor = sqlite.cursor()
-        try:
-            if many:
-                cursor.executemany(sql, parameters)
-            elif parameters is None:
-                cursor.execute(sql)
-            else:
-                cursor.execute(sql, parameters)
-            rows = cursor.fetchall() if cursor.description else []
-            return _Outcome(cursor, rows)
-        finally:
-            cursor.close()
+        return _execute(sqlite, sql, parameters, many)
     finally:
         # A statement outside a transaction lets go at once; BEGIN keeps the gate until the
         # transaction ends (commit, rollback, close, or a COMMIT sent as a statement).
@@ -110,9 +127,11 @@ class OneTripCursor:
         return None
 
     async def _submit(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
-        outcome: _Outcome = await self._connection.run_on_thread(
-            partial(_run, self._connection, sql, parameters, many)
-        )
+        outcome = None if many else self._connection.run_here(sql, parameters)
+        if outcome is None:
+            outcome = await self._connection.run_on_thread(
+                partial(_run, self._connection, sql, parameters, many)
+            )
         self.description = outcome.description
         self.rowcount = outcome.rowcount
         self.lastrowid = outcome.lastrowid
@@ -145,10 +164,15 @@ class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors take one trip a statement, and whose writers
     queue at the gate it shares with the other connections to its file."""
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection], gate: WriterGate) -> None:
+    def __init__(
+        self, connector: Callable[[], sqlite3.Connection], gate: WriterGate, busy_timeout: float
+    ) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._gate = gate
-        self._in_gate = False  # touched on the connection's thread only
+        # Touched on the connection's thread and, by run_here, on the event loop's, never at
+        # once: SQLAlchemy awaits each call of a connection before it makes the next.
+        self._in_gate = False
+        self._busy_pragma = f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}"
 
     def cursor(self) -> Any:  # aiosqlite's is an awaitable context manager; so is this
         return OneTripCursor(self)
@@ -159,6 +183,30 @@ class OneTripConnection(aiosqlite.Connection):
 
     def run_on_thread(self, function: Callable[[], Any]) -> Awaitable[Any]:
         return self._execute(function)
+
+    def run_here(self, sql: str, parameters: Any) -> _Outcome | None:
+        """On the event loop: a statement outside a transaction, if it can start at once;
+        None if it would have to wait (then it is for the thread)."""
+        sqlite = self._conn
+        if sqlite.in_transaction:
+            return None
+        if not _writes(sql):
+            # A read in WAL mode takes no lock that a writer holds.
+            return _execute(sqlite, sql, parameters, many=False)
+        if self._in_gate or not self._gate.try_enter():
+            return None
+        self._in_gate = True
+        sqlite.execute("PRAGMA busy_timeout = 0")
+        try:
+            return _execute(sqlite, sql, parameters, many=False)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                return None  # another process writes; nothing was done
+            raise
+        finally:
+            sqlite.execute(self._busy_pragma)
+            if not sqlite.in_transaction:
+                self.leave_gate()
 
     def enter_gate(self) -> None:
         if not self._in_gate:
@@ -210,7 +258,7 @@ def connect(
 
     async def create() -> OneTripConnection:
         connection = OneTripConnection(
-            partial(sqlite3.connect, database, timeout=timeout, **sqlite_options), gate
+            partial(sqlite3.connect, database, timeout=timeout, **sqlite_options), gate, timeout
         )
         connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connect()
         await connection  # starts the thread and opens the file on it
