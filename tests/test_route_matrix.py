@@ -69,6 +69,13 @@ def is_public(route: APIRoute) -> bool:
 
 
 ROUTES = dict(api_routes())
+ROUTER_OF = {
+    (method, route.path): router
+    for router in ROUTERS
+    for route in router.routes
+    if isinstance(route, APIRoute)
+    for method in route.methods or ()
+}
 
 
 # --- (a) every route declares its permission, and no route escapes the matrix ------------
@@ -92,6 +99,23 @@ async def test_routers_hold_every_served_operation(app: FastAPI) -> None:
         if method in {"get", "post", "put", "patch", "delete"}
     }
     assert served == set(ROUTES)
+
+
+@pytest.mark.parametrize("operation", sorted(ROUTES), ids=lambda op: f"{op[0]} {op[1]}")
+def test_no_other_route_catches_a_routes_path(operation: Operation) -> None:
+    # Requests are matched in ROUTERS order, the busiest routers first (app/main.py); that
+    # order must decide nothing, so no route of another router may match a path that is
+    # this one's. (Within a router its own order decides: /orgs/tree before /orgs/{org_id}.)
+    method, path = operation
+    sample = re.sub(r"\{[^}]+\}", "1", path)
+    catching = [
+        other
+        for other, route in ROUTES.items()
+        if other[0] == method
+        and ROUTER_OF[other] is not ROUTER_OF[operation]
+        and route.path_regex.fullmatch(sample)
+    ]
+    assert catching == []
 
 
 # --- (b) a sibling organization's objects are not found, and nothing changes --------------
