@@ -31,6 +31,7 @@ from app.integrations.wechat.token_store import (
 )
 from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
+from app.kit.gc_tuning import tune_for_serving
 from app.kit.ratelimit import RateLimiter
 from app.kit.storage import LocalStorage, S3Storage, Storage
 from app.leave.router import router as leave_router
@@ -153,6 +154,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        tune_for_serving()
         worker = Worker(sessionmaker, runtime.channels, settings, clock)
         task = asyncio.create_task(worker.run()) if worker_in_process(settings) else None
         yield
