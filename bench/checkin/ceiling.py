@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,11 +55,11 @@ RETURNING id, activity_id, member_id, method, checked_in_at, late, walk_in, need
 """
 
 
-def _error(status: int, code: str) -> JSONResponse:
+def error(status: int, code: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": code, "details": {}}}, status)
 
 
-def _read(row: Any) -> AttendanceRead:
+def read_attendance(row: Any) -> AttendanceRead:
     return AttendanceRead(
         id=row["id"],
         activity_id=row["activity_id"],
@@ -75,6 +76,62 @@ def _read(row: Any) -> AttendanceRead:
     )
 
 
+@dataclass
+class Insert:
+    late: bool
+    walk_in: bool
+    reasons: list[str]
+
+
+def decide(
+    row: Any, body: CheckInRequest, activity_id: int, settings: Settings, now: datetime
+) -> Insert | AttendanceRead | JSONResponse:
+    """After the read: the refusal, the earlier attendance, or what to insert. ``row`` has
+    aware datetimes, string enums and the activity's secret as bytes."""
+    if row["activity_id"] is None or row["status"] == "draft":
+        return error(404, "activity.not_found")
+    if not (row["expected"] or row["nearby"] or row["id"] is not None):
+        return error(404, "activity.not_found")
+    if row["id"] is not None:
+        if row["client_nonce"] == body.client_nonce:
+            return read_attendance(row)
+        return error(409, "checkin.already_checked_in")
+    if row["status"] != "published":
+        return error(409, "checkin.activity_not_published")
+    opens_at = row["starts_at"] - timedelta(minutes=settings.checkin_opens_minutes_before)
+    closes_at = row["ends_at"] + timedelta(minutes=settings.checkin_closes_minutes_after)
+    if not opens_at <= now <= closes_at:
+        return error(409, "checkin.outside_window")
+    if body.token is None:
+        return error(422, "checkin.token_required")
+    step_now = codes.current_step(now, settings.checkin_step_seconds)
+    codes.verify(body.token, activity_id, row["checkin_secret"], step_now)
+    walk_in = not row["expected"]
+    if walk_in and row["walk_in_policy"] == "refuse":
+        return error(409, "checkin.not_expected")
+    late = now > row["starts_at"] + timedelta(minutes=settings.checkin_late_grace_minutes)
+    return Insert(late=late, walk_in=walk_in, reasons=["walk_in"] if walk_in else [])
+
+
+def install_basics(app: FastAPI) -> None:
+    """The error answer and /healthz, as both ceilings have them."""
+
+    @app.exception_handler(AppError)
+    async def _apperror(_: Request, exc: AppError) -> JSONResponse:
+        return error(exc.status_code, exc.code)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+def bearer_claims(authorization: str, settings: Settings) -> Any:
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return decode_access_token(settings, token)
+
+
 def create_app() -> FastAPI:
     settings = Settings()
     dsn = os.environ["CEILING_DSN"]
@@ -89,13 +146,7 @@ def create_app() -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
 
-    @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        return _error(exc.status_code, exc.code)
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    install_basics(app)
 
     @app.post("/api/v1/activities/{activity_id}/check-ins", status_code=201, response_model=None)
     async def check_in(
@@ -104,55 +155,34 @@ def create_app() -> FastAPI:
         request: Request,
         authorization: str = Header(default=""),
     ) -> AttendanceRead | JSONResponse:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return _error(401, "auth.missing_token")
-        claims = decode_access_token(settings, token)
+        claims = bearer_claims(authorization, settings)
+        if claims is None:
+            return error(401, "auth.missing_token")
         now = datetime.now(UTC)
         pool: asyncpg.Pool = request.app.state.pool
         async with pool.acquire() as connection:
             row = await connection.fetchrow(READ, claims.account_id, activity_id)
             if row is None or not row["is_active"]:
-                return _error(401, "auth.account_disabled")
+                return error(401, "auth.account_disabled")
             member_id = row["member_id"]
             if member_id is None:
-                return _error(403, "auth.not_a_member")
-            if row["activity_id"] is None or row["status"] == "draft":
-                return _error(404, "activity.not_found")
-            if not (row["expected"] or row["nearby"] or row["id"] is not None):
-                return _error(404, "activity.not_found")
-            if row["id"] is not None:
-                if row["client_nonce"] == body.client_nonce:
-                    return _read(row)
-                return _error(409, "checkin.already_checked_in")
-            if row["status"] != "published":
-                return _error(409, "checkin.activity_not_published")
-            opens_at = row["starts_at"] - timedelta(minutes=settings.checkin_opens_minutes_before)
-            closes_at = row["ends_at"] + timedelta(minutes=settings.checkin_closes_minutes_after)
-            if not opens_at <= now <= closes_at:
-                return _error(409, "checkin.outside_window")
-            if body.token is None:
-                return _error(422, "checkin.token_required")
-            step_now = codes.current_step(now, settings.checkin_step_seconds)
-            codes.verify(body.token, activity_id, row["checkin_secret"], step_now)
-            walk_in = not row["expected"]
-            if walk_in and row["walk_in_policy"] == "refuse":
-                return _error(409, "checkin.not_expected")
-            reasons = ["walk_in"] if walk_in else []
-            late = now > row["starts_at"] + timedelta(minutes=settings.checkin_late_grace_minutes)
+                return error(403, "auth.not_a_member")
+            decided = decide(row, body, activity_id, settings, now)
+            if not isinstance(decided, Insert):
+                return decided
             inserted = await connection.fetchrow(
                 INSERT,
                 activity_id,
                 member_id,
                 now,
-                late,
-                walk_in,
-                bool(reasons),
-                json.dumps(reasons),
+                decided.late,
+                decided.walk_in,
+                bool(decided.reasons),
+                json.dumps(decided.reasons),
                 body.client_nonce,
             )
         if inserted is None:
-            return _error(409, "checkin.already_checked_in")
-        return _read(inserted)
+            return error(409, "checkin.already_checked_in")
+        return read_attendance(inserted)
 
     return app
