@@ -27,6 +27,7 @@ from app.checkin import codes
 from app.checkin.schemas import AttendanceRead, CheckInRequest
 from app.config import Settings
 from app.errors import AppError
+from app.kit.gc_tuning import tune_for_serving
 
 READ = """
 SELECT acc.is_active, m.id AS member_id,
@@ -140,6 +141,7 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_for_serving()  # as the app does: the ratio compares code, not collector settings
         app.state.pool = await asyncpg.create_pool(dsn, min_size=pool_size, max_size=pool_size)
         yield
         await app.state.pool.close()

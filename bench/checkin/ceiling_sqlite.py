@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 
 from app.checkin.schemas import AttendanceRead, CheckInRequest
 from app.config import Settings
+from app.kit.gc_tuning import tune_for_serving
 
 SQLITE_READ = READ.replace("$1", "?1").replace("$2", "?2")
 
@@ -58,6 +59,7 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_for_serving()  # as the app does: the ratio compares code, not collector settings
         connection = sqlite3.connect(path, isolation_level=None)
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")

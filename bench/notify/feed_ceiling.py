@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from app.auth.tokens import decode_access_token
 from app.config import Settings
 from app.errors import AppError
+from app.kit.gc_tuning import tune_for_serving
 from app.kit.pagination import Page
 from app.news.schemas import FeedItem
 
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_for_serving()  # as the app does: the ratio compares code, not collector settings
         app.state.pool = await asyncpg.create_pool(dsn, min_size=pool_size, max_size=pool_size)
         yield
         await app.state.pool.close()
