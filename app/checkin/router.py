@@ -21,7 +21,7 @@ from app.checkin.schemas import (
     CheckInRequest,
     ManualCheckIn,
 )
-from app.db import DbSession
+from app.db import DbSession, DbStatements
 from app.errors import (
     ERROR_RESPONSES,
     Conflict,
@@ -132,7 +132,7 @@ async def check_in(
     body: CheckInRequest,
     request: Request,
     caller: CurrentClaims,
-    session: DbSession,
+    connection: DbStatements,
 ) -> AttendanceRead:
     """Check in with the rotating code, the poster or the geofence."""
     # Not RuntimeDep: one dependency fewer to solve on the hot path.
@@ -140,7 +140,7 @@ async def check_in(
     # The caller's account and member come in the same query as the activity: the hot path
     # takes one read and one insert.
     row = await service.load_check_in(
-        session, account_id=caller.account_id, activity_id=activity_id
+        connection, account_id=caller.account_id, activity_id=activity_id
     )
     if row is None or not row.is_active:
         raise account_disabled()
@@ -155,7 +155,7 @@ async def check_in(
         client_ip(request, trust_forwarded_for=settings.trust_forwarded_for),
     )
     outcome = await service.check_in(
-        session,
+        connection,
         settings,
         row,
         activity_id=activity_id,

@@ -17,12 +17,11 @@ from typing import Any, cast
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Integer, Row, Select, Table, and_, bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.activities.service import activity_not_found, in_org_subtree
 from app.checkin import codes
 from app.config import Settings
-from app.db import statements_commit_alone
 from app.errors import Conflict, Unprocessable
 from app.kit.geo import haversine_m
 from app.models import (
@@ -91,7 +90,7 @@ def _window(activity: Any, settings: Settings) -> tuple[datetime, datetime]:
     )
 
 
-async def _load(session: AsyncSession, activity_id: int, member_id: int) -> Any:
+async def _load(db: AsyncSession | AsyncConnection, activity_id: int, member_id: int) -> Any:
     expected = exists(
         select(ExpectedAttendee.member_id).where(
             ExpectedAttendee.activity_id == Activity.id, ExpectedAttendee.member_id == member_id
@@ -121,7 +120,7 @@ async def _load(session: AsyncSession, activity_id: int, member_id: int) -> Any:
         )
         .where(Activity.id == activity_id)
     )
-    return (await session.execute(query)).one_or_none()
+    return (await db.execute(query)).one_or_none()
 
 
 def _check_in_query() -> Select[Any]:
@@ -176,14 +175,14 @@ def _check_in_query() -> Select[Any]:
 _CHECK_IN_QUERY = _check_in_query()
 
 
-async def load_check_in(session: AsyncSession, *, account_id: int, activity_id: int) -> Any:
+async def load_check_in(connection: AsyncConnection, *, account_id: int, activity_id: int) -> Any:
     """Everything a check-in needs in one statement; None when the account does not exist.
-    ``is_active`` and ``caller_member_id`` are for the caller to refuse first (401, 403)."""
-    # No BEGIN and COMMIT around this read and the one insert that may follow: the insert
-    # is the check-in's only write and is atomic, and the unique constraint, not a
-    # transaction, decides a race (the loser reads the winner's row and answers with it).
-    connection = await statements_commit_alone(session)
-    # Core statements on the connection: the session's execute() adds its ORM bookkeeping.
+    ``is_active`` and ``caller_member_id`` are for the caller to refuse first (401, 403).
+
+    ``connection`` commits each statement alone (db.DbStatements): no BEGIN and COMMIT
+    around this read and the one insert that may follow. The insert is the check-in's only
+    write and is atomic, and the unique constraint, not a transaction, decides a race (the
+    loser reads the winner's row and answers with it)."""
     result = await connection.execute(
         _CHECK_IN_QUERY, {"account_id": account_id, "activity_id": activity_id}
     )
@@ -311,9 +310,8 @@ def _inserted_row(values: dict[str, Any], row_id: int) -> SimpleNamespace:
     return SimpleNamespace(**({key: None for key in _ANSWER_KEYS} | values | {"id": row_id}))
 
 
-async def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
+async def _insert_once(connection: AsyncConnection, values: dict[str, Any]) -> Any:
     """The inserted row, or None when an attendance for that member was there first."""
-    connection = await session.connection()  # as in load_check_in
     dialect = connection.dialect.name
     result = await connection.execute(_insert_statement(dialect), values)
     if dialect != "sqlite":
@@ -325,7 +323,7 @@ async def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
 
 
 async def check_in(
-    session: AsyncSession,
+    connection: AsyncConnection,
     settings: Settings,
     row: Any,
     *,
@@ -364,7 +362,7 @@ async def check_in(
         )
     reasons = [*place.review_reasons, *(["walk_in"] if walk_in else [])]
     inserted = await _insert_once(
-        session,
+        connection,
         {
             "activity_id": activity_id,
             "member_id": member_id,
@@ -384,7 +382,7 @@ async def check_in(
     if inserted is not None:
         return CheckInOutcome(attendance_view(inserted), created=True)
     # Lost a race to a concurrent check-in of the same member: answer as if it came first.
-    raced = await _load(session, activity_id, member_id)
+    raced = await _load(connection, activity_id, member_id)
     assert raced is not None and raced.id is not None
     return _existing(raced, nonce)
 
@@ -441,7 +439,7 @@ async def manual_check_in(
         )
     )
     inserted = await _insert_once(
-        session,
+        await session.connection(),
         {
             "activity_id": activity.id,
             "member_id": member_id,
