@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,55 @@ async def test_a_commit_sent_as_a_statement_opens_the_gate_too(tmp_path: Path) -
         async with engine.begin() as second:  # would wait 0.2 s and fail if still shut
             await second.execute(text("INSERT INTO n VALUES (1)"))
     await engine.dispose()
+
+
+def checkpointers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "sqlite-checkpoint"]
+
+
+async def write_pages(engine: AsyncEngine, rows: int) -> None:
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        await conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS blob (b BLOB)")
+        for _ in range(rows):  # a page and more each, every one committed alone
+            await conn.execute(text("INSERT INTO blob VALUES (randomblob(5000))"))
+
+
+async def test_commits_never_checkpoint_the_checkpointer_does(tmp_path: Path) -> None:
+    database = tmp_path / "wal.db"
+    never = create_async_engine(
+        f"sqlite+aiosqlite:///{database}",
+        async_creator=sqlite_kit.connect(
+            str(database), checkpoint_seconds=3600, isolation_level=None
+        ),
+    )
+    await write_pages(never, 800)  # some 1,600 pages: past SQLite's automatic checkpoint
+    # Nothing reached the database file: no commit checkpointed, on the loop or elsewhere.
+    assert database.stat().st_size < 100_000
+    assert (tmp_path / "wal.db-wal").stat().st_size > 4_000_000
+    await never.dispose()
+
+    soon = create_async_engine(
+        f"sqlite+aiosqlite:///{database}",
+        async_creator=sqlite_kit.connect(
+            str(database), checkpoint_seconds=0.05, isolation_level=None
+        ),
+    )
+    await write_pages(soon, 10)
+    for _ in range(40):
+        if database.stat().st_size > 4_000_000:
+            break
+        await asyncio.sleep(0.05)
+    assert database.stat().st_size > 4_000_000  # the log moved into the file
+    await soon.dispose()
+
+
+async def test_the_checkpointer_runs_while_a_connection_is_open(tmp_path: Path) -> None:
+    others = set(checkpointers())  # earlier tests' may still be finishing
+    engine = gated_engine(tmp_path / "threads.db", timeout=5)
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        (mine,) = set(checkpointers()) - others
+    await engine.dispose()
+    await asyncio.to_thread(mine.join, 2)
+    assert not mine.is_alive()

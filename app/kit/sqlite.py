@@ -19,7 +19,8 @@ the gate is open and SQLite's lock is free (busy timeout 0 for it): where it wou
 wait, it goes to the thread and waits there, so the loop never waits on a lock that a
 transaction, parked at an ``await`` of that loop, holds. Statements inside a transaction
 (reports, exports, everything a session does after BEGIN) keep to the thread, where a long
-one leaves the loop free.
+one leaves the loop free. For the same reason no connection checkpoints the write-ahead log
+at a commit: a ``Checkpointer`` thread does, once a second.
 
 For the SQLAlchemy adapter only (``create_async_engine(async_creator=connect(path))``):
 it holds every row of a result in memory, as the adapter does for its non-streaming cursors.
@@ -28,6 +29,7 @@ it holds every row of a result in memory, as the adapter does for its non-stream
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -73,6 +75,56 @@ class WriterGate:
 
     def leave(self) -> None:
         self._lock.release()
+
+
+class Checkpointer:
+    """Moves the write-ahead log into the database file from a thread and a connection of
+    its own, every ``interval`` seconds while any connection to the file is open; the
+    connections themselves never do (``wal_autocheckpoint=0``). SQLite's automatic
+    checkpoint runs in whichever connection commits past 1,000 pages of log, and for a
+    write on the event loop (run_here) that would hold up every request for the page
+    writes and the fsync. PASSIVE: it waits for no reader and no writer."""
+
+    def __init__(self, database: str, interval: float) -> None:
+        self._database = database
+        self._interval = interval
+        self._users = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def attach(self) -> None:
+        with self._lock:
+            self._users += 1
+            if self._users == 1:
+                self._stopping = threading.Event()
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._stopping,), name="sqlite-checkpoint", daemon=True
+                )
+                self._thread.start()
+
+    def detach(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self._stopping.set()  # the thread checkpoints once more and ends
+
+    def _run(self, stopping: threading.Event) -> None:
+        connection = sqlite3.connect(self._database, isolation_level=None, timeout=0)
+        try:
+            while True:
+                stopped = stopping.wait(self._interval)
+                # Busy (another process checkpoints)? Then the next round.
+                with contextlib.suppress(sqlite3.OperationalError):
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if stopped:
+                    return
+        finally:
+            connection.close()
 
 
 def _writes(sql: str) -> bool:
@@ -165,10 +217,15 @@ class OneTripConnection(aiosqlite.Connection):
     queue at the gate it shares with the other connections to its file."""
 
     def __init__(
-        self, connector: Callable[[], sqlite3.Connection], gate: WriterGate, busy_timeout: float
+        self,
+        connector: Callable[[], sqlite3.Connection],
+        gate: WriterGate,
+        busy_timeout: float,
+        checkpointer: Checkpointer,
     ) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._gate = gate
+        self._checkpointer: Checkpointer | None = checkpointer  # None once let go
         # Touched on the connection's thread and, by run_here, on the event loop's, never at
         # once: SQLAlchemy awaits each call of a connection before it makes the next.
         self._in_gate = False
@@ -236,32 +293,53 @@ class OneTripConnection(aiosqlite.Connection):
         if self._conn.in_transaction:
             await self._execute(self._ended, self._conn.rollback)
 
+    def _let_go_of_checkpointer(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.detach()
+            self._checkpointer = None
+
     async def close(self) -> None:
         if self._running and self._connection is not None:
             await self._execute(self.leave_gate)
         await super().close()
+        self._let_go_of_checkpointer()
 
     def stop(self) -> asyncio.Future[Any] | None:
         # SQLAlchemy's terminate: the gate must not stay shut behind a dropped connection.
         # Queued ahead of the stop, so it runs on the connection's thread before it ends.
         if self._running:
             self._tx.put_nowait((None, self.leave_gate))
+        self._let_go_of_checkpointer()
         return super().stop()
 
 
+def _open(database: str, timeout: float, sqlite_options: dict[str, Any]) -> sqlite3.Connection:
+    # Opened on the connection's thread and used on the event loop's too (run_here).
+    options = {**sqlite_options, "check_same_thread": False}
+    connection = sqlite3.connect(database, timeout=timeout, **options)
+    connection.execute("PRAGMA wal_autocheckpoint = 0")  # the Checkpointer's work
+    return connection
+
+
 def connect(
-    database: str, *, timeout: float = 30.0, **sqlite_options: Any
+    database: str, *, timeout: float = 30.0, checkpoint_seconds: float = 1.0, **sqlite_options: Any
 ) -> Callable[[], Awaitable[OneTripConnection]]:
     """The ``async_creator`` of an engine on the SQLite file ``database``; its connections
-    share one writer gate."""
+    share one writer gate and one checkpointer."""
     gate = WriterGate(timeout)
+    checkpointer = Checkpointer(database, checkpoint_seconds)
 
     async def create() -> OneTripConnection:
+        checkpointer.attach()
         connection = OneTripConnection(
-            partial(sqlite3.connect, database, timeout=timeout, **sqlite_options), gate, timeout
+            partial(_open, database, timeout, sqlite_options), gate, timeout, checkpointer
         )
         connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connect()
-        await connection  # starts the thread and opens the file on it
+        try:
+            await connection  # starts the thread and opens the file on it
+        except BaseException:
+            connection._let_go_of_checkpointer()
+            raise
         return connection
 
     return create
