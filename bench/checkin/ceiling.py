@@ -118,7 +118,7 @@ def install_basics(app: FastAPI) -> None:
     """The error answer and /healthz, as both ceilings have them."""
 
     @app.exception_handler(AppError)
-    async def _apperror(_: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         return error(exc.status_code, exc.code)
 
     @app.get("/healthz")
