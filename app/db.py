@@ -98,8 +98,9 @@ _SQLITE_NO_BEGIN = "sqlite_no_begin"
 async def statements_commit_alone(session: AsyncSession) -> AsyncConnection:
     """Before a session's first statement: let each of its statements be a transaction of
     its own, without BEGIN and COMMIT round trips. Only for work that is one read and then
-    one atomic write whose races a constraint decides (the check-in); there is nothing to
-    roll back. On SQLite the write then holds the database lock for that statement alone."""
+    one atomic write whose races a constraint decides, or only reads (the feed); there is
+    nothing to roll back. On SQLite a write then holds the database lock for that statement
+    alone. Without a session, the same is ``DbStatements`` (the check-in)."""
     options = _commit_alone_options(session.get_bind().dialect.name)
     return await session.connection(execution_options=options)
 
