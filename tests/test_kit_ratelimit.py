@@ -48,6 +48,15 @@ def test_idle_keys_are_swept_and_busy_ones_kept() -> None:
     assert len(windows) == 1
 
 
+def test_a_limit_of_zero_refuses_every_hit_and_its_key_is_swept() -> None:
+    clock = Clock()
+    windows = MemoryWindows(clock)
+    assert windows.hit("closed", 0, 60) == 60
+    clock.now += SWEEP_SECONDS + 1
+    assert windows.hit("closed", 0, 60) == 60
+    assert len(windows) == 1  # swept, then this hit's key again
+
+
 async def test_the_limiter_answers_429_with_the_seconds_to_wait() -> None:
     limiter = RateLimiter()
     for _ in range(3):

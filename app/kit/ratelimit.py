@@ -45,13 +45,17 @@ class MemoryWindows:
         while hits and hits[0] <= now - window:
             hits.popleft()
         if len(hits) >= amount:
-            return hits[0] + window - now
+            return hits[0] + window - now if hits else window  # a limit of 0 refuses all
         hits.append(now)
         return None
 
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + SWEEP_SECONDS
-        idle = [key for key, (window, hits) in self._hits.items() if hits[-1] <= now - window]
+        idle = [
+            key
+            for key, (window, hits) in self._hits.items()
+            if not hits or hits[-1] <= now - window
+        ]
         for key in idle:
             del self._hits[key]
 
