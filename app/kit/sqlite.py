@@ -93,10 +93,6 @@ class Checkpointer:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def attach(self) -> None:
         with self._lock:
             self._users += 1
