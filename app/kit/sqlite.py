@@ -91,17 +91,15 @@ class Checkpointer:
         self._users = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def attach(self) -> None:
         with self._lock:
             self._users += 1
             if self._users == 1:
                 self._stopping = threading.Event()
-                self._thread = threading.Thread(
+                threading.Thread(
                     target=self._run, args=(self._stopping,), name="sqlite-checkpoint", daemon=True
-                )
-                self._thread.start()
+                ).start()
 
     def detach(self) -> None:
         with self._lock:
