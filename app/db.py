@@ -1,8 +1,15 @@
-"""Engine, session factory and the per-request session: commit on success, roll back on error."""
+"""Engine, the two session factories and their request dependencies.
+
+``DbSession`` is the writer: one transaction per request, committed on success and rolled
+back on error. ``ReadSession`` is for read-only requests and dependencies (the caller's
+principal included): on SQLite its BEGIN is deferred, so it never takes the write lock that
+a writer's ``BEGIN IMMEDIATE`` takes; on PostgreSQL its statements run without BEGIN and
+COMMIT round trips (under READ COMMITTED each statement sees its own snapshot anyway).
+Writes through a read session are refused before they reach the database.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,120 +18,109 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from app.api_docs import raises
 from app.config import Settings
-from app.errors import AppError
-from app.kit import sqlite as sqlite_kit
+from app.errors import AppError, DatabaseUnavailable
 
 # How long a SQLite writer waits for the lock before "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
+# Set on the read engine: the SQLite begin listener then sends a deferred BEGIN.
+_SQLITE_DEFERRED = "sqlite_deferred_begin"
 
-def _prepare_sqlite(url: str) -> bool:
-    """Creates the file's folder; False for an in-memory database."""
+
+def _prepare_sqlite(url: str) -> None:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-        return True
-    return False
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    url = settings.database_url
-    # No pool_pre_ping. On asyncpg it is three round trips (BEGIN, a ping, ROLLBACK) on every
-    # checkout, as many as a check-in's own work; on SQLite a file does not go stale.
-    # PostgreSQL connections are recycled before any idle timeout instead; one the server
-    # dropped fails its request with 503 database.unavailable, and SQLAlchemy then
-    # invalidates the pool and reconnects.
-    #
-    # Every pooled connection is kept (max_overflow=0, the pool as large as pool and overflow
-    # were): an overflow connection is closed whenever the pool is full on its return, which
-    # under load means a new connection (a new PostgreSQL backend, a new SQLite thread and its
-    # PRAGMAs) after another.
+    # No pool_pre_ping: on asyncpg it is three round trips on every checkout. PostgreSQL
+    # connections are recycled before any idle timeout instead; one the server dropped
+    # fails its request with 503 database.unavailable and the pool reconnects.
     kwargs: dict[str, Any] = {"echo": settings.database_echo}
     if settings.is_sqlite:
-        if _prepare_sqlite(url):
-            kwargs["pool_size"] = 15  # SQLAlchemy's default: 5, and 10 more of overflow
-            kwargs["max_overflow"] = 0
-            # One trip to aiosqlite's thread a statement instead of three or four, writers
-            # queued in the process (kit/sqlite). The options SQLAlchemy would give sqlite3
-            # for a file; with a creator, the URL's and connect_args are not applied.
-            database = os.path.abspath(str(make_url(url).database))
-            kwargs["async_creator"] = sqlite_kit.connect(
-                database, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, check_same_thread=False
-            )
-        else:  # in memory: one static connection, aiosqlite's own
-            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+        _prepare_sqlite(settings.database_url)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     else:
-        kwargs["pool_size"] = 2 * settings.database_pool_size
+        kwargs["pool_size"] = settings.database_pool_size
         kwargs["max_overflow"] = 0
         kwargs["pool_recycle"] = 1800
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:
         _configure_sqlite(engine)
     return engine
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    """SQLAlchemy's documented recipe for aiosqlite: the driver stops beginning
+    transactions itself, and we send BEGIN IMMEDIATE for writers (they queue on the busy
+    timeout instead of failing to upgrade a read lock) and a deferred BEGIN for readers."""
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # aiosqlite's driver begins transactions itself; take that over so BEGIN IMMEDIATE
-        # can be issued and writers queue on busy_timeout instead of failing with "locked".
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if not conn.get_execution_options().get(_SQLITE_NO_BEGIN):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = conn.get_execution_options().get(_SQLITE_DEFERRED, False)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
-# Set by statements_commit_alone(): the driver is in its autocommit mode already
-# (isolation_level None above), so leaving out BEGIN IMMEDIATE is all it takes.
-_SQLITE_NO_BEGIN = "sqlite_no_begin"
+def read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, with the options of a reader."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{_SQLITE_DEFERRED: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-async def statements_commit_alone(session: AsyncSession) -> AsyncConnection:
-    """Before a session's first statement: let each of its statements be a transaction of
-    its own, without BEGIN and COMMIT round trips. Only for work that is one read and then
-    one atomic write whose races a constraint decides, or only reads (the feed); there is
-    nothing to roll back. On SQLite a write then holds the database lock for that statement
-    alone. Without a session, the same is ``DbStatements`` (the check-in)."""
-    options = _commit_alone_options(session.get_bind().dialect.name)
-    return await session.connection(execution_options=options)
+class ReadOnlySessionError(RuntimeError):
+    """A write reached a read session: a programming error, never the caller's."""
 
 
-def _commit_alone_options(dialect: str) -> dict[str, Any]:
-    if dialect == "sqlite":
-        return {_SQLITE_NO_BEGIN: True}
-    return {"isolation_level": "AUTOCOMMIT"}
+class _ReadOnlySyncSession(Session):
+    pass
 
 
-async def get_commit_alone_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A connection, without a session, whose statements each commit alone (as
-    ``statements_commit_alone``), for a hot path that is one read and at most one atomic
-    write: the session's own bookkeeping (its transaction, commit and close) is a tenth of
-    a check-in's CPU."""
-    engine: AsyncEngine = request.app.state.runtime.engine
-    async with engine.connect() as connection:
-        yield await connection.execution_options(**_commit_alone_options(engine.dialect.name))
+@event.listens_for(_ReadOnlySyncSession, "before_flush")
+def _refuse_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySessionError("a read session does not write; take DbSession")
+
+
+@event.listens_for(_ReadOnlySyncSession, "do_orm_execute")
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlySessionError("a read session does not write; take DbSession")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        read_engine(engine),
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=_ReadOnlySyncSession,
+    )
+
+
+@raises(DatabaseUnavailable)
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessionmaker
     async with sessionmaker() as session:
@@ -144,9 +140,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
+@raises(DatabaseUnavailable)
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.runtime.read_sessionmaker
+    async with sessionmaker() as session:
+        yield session  # closing it ends the read transaction
+
+
 # scope="function": the commit happens before the response leaves, so a failed commit is
 # the caller's error answer, never a 200 for data that was not written.
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
-# Nothing to commit: each statement committed as it ran. The connection goes back to the
-# pool before the response leaves.
-DbStatements = Annotated[AsyncConnection, Depends(get_commit_alone_connection, scope="function")]
+# Released before the response leaves, like the writer: a streamed body holds no snapshot.
+ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

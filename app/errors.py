@@ -7,7 +7,8 @@ for English with ``Accept-Language``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,32 +21,53 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 logger = logging.getLogger("app.errors")
 
 
+# Every code declared by a subclass, for the OpenAPI file and the declared-once test.
+ERROR_CATALOG: dict[str, type[AppError]] = {}
+
+
 class AppError(Exception):
-    status_code = 400
-    persist_changes = False  # commit what the request did before answering with this error
-    code = "bad_request"
-    message_zh = "请求有误"
-    message_en = "Bad request"
+    """A stable code with its status and both messages. Each code is declared once, as a
+    subclass of one of the status classes below that sets ``code``, ``message_zh`` and
+    ``message_en``, and is raised by name: ``raise ActivityNotFound()``. What varies from one
+    raise to the next goes in ``details`` (and ``headers``, e.g. Retry-After)."""
+
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    message_zh: ClassVar[str] = "请求有误"
+    message_en: ClassVar[str] = "Bad request"
+    # Commit what the request did before answering with this error.
+    persist_changes: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            raise TypeError(f"{cls.__qualname__} must declare its own code")
+        earlier = ERROR_CATALOG.get(cls.code)
+        if earlier is not None and earlier.__qualname__ != cls.__qualname__:
+            raise TypeError(f"{cls.code} is declared twice: {earlier!r} and {cls!r}")
+        ERROR_CATALOG[cls.code] = cls
 
     def __init__(
         self,
-        code: str | None = None,
-        message_zh: str | None = None,
-        message_en: str | None = None,
-        *,
-        details: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
+        *legacy: str | None,  # TRANSITION(issue 8): removed once every site raises by name
+        details: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        self.code = code or self.code
-        self.message_zh = message_zh or self.message_zh
-        self.message_en = message_en or self.message_en
-        self.details = details or {}
-        self.headers = headers
+        for name, value in zip(("code", "message_zh", "message_en"), legacy, strict=False):
+            if value:
+                setattr(self, name, value)
+        self.details: dict[str, Any] = dict(details or {})
+        self.headers: dict[str, str] | None = dict(headers) if headers else None
         super().__init__(self.code)
+
+    def message(self, english: bool) -> str:
+        template = self.message_en if english else self.message_zh
+        # A message may name a detail, e.g. "文件不能超过 {max_size}"; most name none.
+        return template.format_map(self.details) if "{" in template else template
 
 
 class BadRequest(AppError):
-    pass
+    code = "bad_request"
 
 
 class Unauthorized(AppError):
@@ -83,6 +105,12 @@ class Unprocessable(AppError):
     message_en = "Validation failed"
 
 
+class InvalidValue(Unprocessable):
+    code = "invalid_value"
+    message_zh = "数据格式不被接受"
+    message_en = "A value was refused"
+
+
 class TooManyRequests(AppError):
     status_code = 429
     code = "rate_limited"
@@ -97,11 +125,30 @@ class ServiceUnavailable(AppError):
     message_en = "Service unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database.unavailable"
+    message_zh = "数据库暂不可用，请稍后再试"
+    message_en = "Database unavailable"
+
+
+class CacheUnavailable(ServiceUnavailable):
+    code = "cache.unavailable"
+    message_zh = "缓存服务暂不可用，请稍后再试"
+    message_en = "Cache unavailable"
+
+
 class UpstreamError(AppError):
     status_code = 502
     code = "upstream.error"
     message_zh = "上游服务出错"
     message_en = "Upstream service failed"
+
+
+class InternalError(AppError):
+    status_code = 500
+    code = "internal_error"
+    message_zh = "服务器内部错误"
+    message_en = "Internal server error"
 
 
 class ErrorDetail(BaseModel):
@@ -114,21 +161,20 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-_STATUS_DESCRIPTIONS = {
-    400: "Bad request",
-    401: "Missing, expired or forged credentials",
-    403: "Authenticated but not allowed",
-    404: "No such object in the caller's scope",
-    409: "Conflicts with existing data",
-    422: "Invalid input; `details.fields` lists each field's code",
-    429: "Rate limited; see the Retry-After header",
-    503: "Database or upstream unavailable",
-}
+def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: every code it can answer, grouped by status. The codes its
+    dependencies raise (``raises``) are added when the OpenAPI document is built."""
+    by_status: dict[int, list[type[AppError]]] = {}
+    for error in errors:
+        by_status.setdefault(error.status_code, []).append(error)
+    return {
+        status: {"model": ErrorBody, ERROR_CODES_KEY: [e.code for e in group]}
+        for status, group in by_status.items()
+    }
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": text}
-    for status, text in _STATUS_DESCRIPTIONS.items()
-}
+
+# In each error response of the OpenAPI document: the codes a client may switch on.
+ERROR_CODES_KEY = "x-error-codes"
 
 
 def wants_english(request: Request) -> bool:
@@ -138,32 +184,57 @@ def wants_english(request: Request) -> bool:
 
 
 def error_response(request: Request, exc: AppError) -> JSONResponse:
-    message = exc.message_en if wants_english(request) else exc.message_zh
-    body = {"error": {"code": exc.code, "message": message, "details": exc.details}}
+    body = {
+        "error": {
+            "code": exc.code,
+            "message": exc.message(wants_english(request)),
+            "details": exc.details,
+        }
+    }
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    fields = []
-    for err in exc.errors():
-        fields.append(
-            {
-                "loc": [str(part) for part in err.get("loc", ())],
-                "code": err.get("type", "invalid"),
-                "message": str(err.get("msg", "")),
-            }
-        )
-    return fields
+    return [
+        {
+            "loc": [str(part) for part in err.get("loc", ())],
+            "code": err.get("type", "invalid"),
+            "message": str(err.get("msg", "")),
+        }
+        for err in exc.errors()
+    ]
 
 
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "auth.unauthorized",
-    403: "auth.forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
+class MethodNotAllowed(AppError):
+    status_code = 405
+    code = "method_not_allowed"
+    message_zh = "接口不支持该请求方法"
+    message_en = "Method not allowed"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+    message_zh = "请求内容过大"
+    message_en = "Payload too large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+    message_zh = "不支持的内容类型"
+    message_en = "Unsupported media type"
+
+
+# What Starlette itself answers (no route, wrong method), in our body.
+_HTTP_ERRORS: dict[int, type[AppError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
 }
 
 
@@ -178,10 +249,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        err = AppError(code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {}))
-        err.status_code = exc.status_code
-        return error_response(request, err)
+        error = _HTTP_ERRORS.get(exc.status_code)
+        if error is None:
+            logger.error("unexpected HTTP error %s: %s", exc.status_code, exc.detail)
+            return error_response(request, InternalError())
+        return error_response(request, error(headers=exc.headers))
 
     @app.exception_handler(IntegrityError)
     async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -194,37 +266,31 @@ def install_error_handlers(app: FastAPI) -> None:
         # The database refused a value validation let through (a NUL in text, an out-of-range
         # number): the caller's input, so a 422, and nothing was written.
         logger.warning("data refused by the database: %s", exc.orig)
-        return error_response(
-            request, Unprocessable("invalid_value", "数据格式不被接受", "A value was refused")
-        )
+        return error_response(request, InvalidValue())
 
     @app.exception_handler(OperationalError)
     async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         logger.error("database unavailable: %s", exc.orig)
-        return error_response(request, ServiceUnavailable("database.unavailable"))
+        return error_response(request, DatabaseUnavailable())
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            return error_response(request, ServiceUnavailable("database.unavailable"))
+            return error_response(request, DatabaseUnavailable())
         logger.exception("database error")
-        err = AppError("internal_error", "服务器内部错误", "Internal server error")
-        err.status_code = 500
-        return error_response(request, err)
+        return error_response(request, InternalError())
 
     @app.exception_handler(RedisError)
     async def _redis_unavailable(request: Request, exc: RedisError) -> JSONResponse:
         logger.error("redis failed: %s", exc)
-        return error_response(request, ServiceUnavailable("cache.unavailable"))
+        return error_response(request, CacheUnavailable())
 
     @app.exception_handler(ConnectionError)
     async def _connection_error(request: Request, exc: ConnectionError) -> JSONResponse:
         logger.error("connection failed: %s", exc)
-        return error_response(request, ServiceUnavailable("database.unavailable"))
+        return error_response(request, DatabaseUnavailable())
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
-        err = AppError("internal_error", "服务器内部错误", "Internal server error")
-        err.status_code = 500
-        return error_response(request, err)
+        return error_response(request, InternalError())

@@ -8,10 +8,10 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.auth.dependencies import public
-from app.errors import ERROR_RESPONSES, ServiceUnavailable
+from app.errors import ServiceUnavailable
 from app.runtime import RuntimeDep
 
-router = APIRouter(tags=["ops"], dependencies=[Depends(public)], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["ops"], dependencies=[Depends(public)])
 
 
 class Health(BaseModel):

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import health
 from app.activities.router import router as activities_router
+from app.api_docs import install_openapi, operation_id
 from app.attendance.router import router as attendance_router
 from app.auth.router import router as auth_router
 from app.checkin.router import router as checkin_router
 from app.config import Settings
 from app.config import settings as default_settings
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.errors import install_error_handlers
 from app.integrations.wechat import WeChatClient
 from app.integrations.wechat.fake import fake_transport
@@ -135,6 +136,7 @@ def create_app(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
+        read_sessionmaker=create_read_sessionmaker(engine),
         clock=clock,
         wechat=WeChatClient(
             http,
@@ -174,10 +176,12 @@ def create_app(
         description="Backend of the WeChat mini-program for party members' organizational life "
         'in social organizations. Errors: `{"error": {"code", "message", "details"}}`.',
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     for router in ROUTERS:
         app.include_router(router)
+    install_openapi(app)
     return app

@@ -27,6 +27,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
     wechat: WeChatClient
     limiter: RateLimiter

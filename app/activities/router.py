@@ -19,13 +19,12 @@ from app.activities.schemas import (
 from app.auth.dependencies import ActivitiesManager, CurrentPrincipal
 from app.auth.permissions import Permission
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES
 from app.kit.pagination import Page, decode_cursor, encode_cursor
 from app.kit.types import IdPath, IdQuery
 from app.models import Activity
 from app.runtime import Runtime, RuntimeDep
 
-router = APIRouter(prefix="/api/v1", tags=["activities"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["activities"])
 Limit = Annotated[int | None, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 

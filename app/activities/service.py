@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.activities.errors import ActivityNotFound
 from app.auth.scope import Principal, Scope
 from app.errors import Conflict, NotFound, Unprocessable
 from app.members import service as members_service
@@ -49,8 +50,8 @@ NOTIFIED_FIELDS = frozenset(
 )
 
 
-def activity_not_found() -> NotFound:
-    return NotFound("activity.not_found", "活动不存在", "Activity not found")
+def activity_not_found() -> ActivityNotFound:
+    return ActivityNotFound()
 
 
 def _in_utc(values: dict[str, Any]) -> dict[str, Any]:

@@ -27,16 +27,15 @@ from app.auth.dependencies import AttendanceReader, CurrentPrincipal
 from app.auth.permissions import Permission
 from app.auth.scope import Principal, Scope
 from app.checkin.schemas import AttendanceRead
-from app.checkin.service import attendance_view
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES, Forbidden, Unprocessable
+from app.errors import Forbidden, Unprocessable
 from app.kit.types import IdPath
 from app.members import service as members_service
 from app.models import Activity, Member, Organization
 from app.orgs import service as orgs_service
 from app.runtime import Runtime, RuntimeDep
 
-router = APIRouter(prefix="/api/v1", tags=["attendance"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["attendance"])
 
 # Dates are days in the display time zone (Asia/Shanghai by default), both ends included.
 PeriodStart = Annotated[
@@ -66,7 +65,7 @@ def _bounds(runtime: Runtime, start: date, end: date) -> tuple[datetime, datetim
 
 
 def _attendance(line: service.RosterLine | service.HistoryLine) -> AttendanceRead | None:
-    return AttendanceRead(**attendance_view(line.attendance)) if line.attendance else None
+    return AttendanceRead.model_validate(line.attendance) if line.attendance else None
 
 
 def _figures(summary: service.RosterSummary) -> Figures:

@@ -1,23 +1,30 @@
-"""Every route declares what it needs: ``Depends(public)`` or a ``Requires(permission)``.
-The route-matrix test fails for a route that declares neither."""
+"""Every route declares what it needs: ``Depends(public)`` or a ``Requires(permission)``
+(``CurrentPrincipal``, ``CurrentMember`` and the role aliases below are such). The route-matrix
+test fails for a route that declares neither.
+
+The caller's account, member and roles come in one query on a read session of its own, so a
+writer's transaction (and on SQLite its write lock) starts only with its own first statement."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api_docs import raises
+from app.auth.errors import AccountDisabled, InvalidToken, MissingToken, NotAMember, TokenExpired
 from app.auth.permissions import Permission
-from app.auth.scope import Principal
-from app.auth.tokens import AccessClaims, decode_access_token
-from app.db import DbSession
-from app.errors import Forbidden, Unauthorized
+from app.auth.scope import MemberPrincipal, Principal
+from app.auth.tokens import decode_access_token
+from app.errors import AppError, DatabaseUnavailable, Forbidden
 from app.models import Account, Member, RoleAssignment
-from app.runtime import Runtime, RuntimeDep
+from app.runtime import RuntimeDep
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/wechat/login")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 async def public() -> None:
@@ -25,19 +32,7 @@ async def public() -> None:
     FastAPI runs a plain ``def`` one on a worker thread, a hop per request.)"""
 
 
-def account_disabled() -> Unauthorized:
-    return Unauthorized("auth.account_disabled", "账号不可用", "Account not available")
-
-
-def _verified_claims(
-    runtime: Runtime, credentials: HTTPAuthorizationCredentials | None
-) -> AccessClaims:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("auth.missing_token", "请先登录", "Sign in first")
-    return decode_access_token(runtime.settings, credentials.credentials)
-
-
-async def load_principal(session: DbSession, account_id: int) -> Principal:
+async def load_principal(session: AsyncSession, account_id: int) -> Principal:
     rows = (
         await session.execute(
             select(Account.is_active, Member.id, RoleAssignment.role, RoleAssignment.org_id)
@@ -47,60 +42,58 @@ async def load_principal(session: DbSession, account_id: int) -> Principal:
         )
     ).all()
     if not rows or not rows[0].is_active:
-        raise account_disabled()
+        raise AccountDisabled()
     roles = tuple((row.role, row.org_id) for row in rows if row.role is not None)
-    return Principal(account_id=account_id, member_id=rows[0].id, roles=roles)
+    member_id = rows[0].id
+    if member_id is None:
+        return Principal(account_id=account_id, member_id=None, roles=roles)
+    return MemberPrincipal(account_id=account_id, member_id=member_id, roles=roles)
 
 
 class Requires:
-    """Authenticates the caller and checks they hold ``permission`` somewhere; what lies
-    outside their scope is then filtered by the service and answers 404."""
+    """Authenticates the caller (an active account) and checks they hold ``permission``
+    somewhere; what lies outside their scope is then filtered by the service and answers
+    404."""
 
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
+        self.raises: tuple[type[AppError], ...] = (
+            MissingToken,
+            InvalidToken,
+            TokenExpired,
+            AccountDisabled,
+            DatabaseUnavailable,
+            *(() if permission is Permission.SELF else (Forbidden,)),
+        )
 
-    async def __call__(
-        self,
-        request: Request,
-        session: DbSession,
-        runtime: RuntimeDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Principal:
-        claims = _verified_claims(runtime, credentials)
-        principal = await load_principal(session, claims.account_id)
+    async def __call__(self, runtime: RuntimeDep, credentials: Credentials) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise MissingToken()
+        claims = decode_access_token(runtime.settings, credentials.credentials)
+        # A session of its own, given back before the route takes its own: a request never
+        # holds two connections at once, so a full pool cannot deadlock on itself.
+        async with runtime.read_sessionmaker() as session:
+            principal = await load_principal(session, claims.account_id)
         if self.permission is not Permission.SELF and principal.scope(self.permission).is_empty:
             raise Forbidden()
-        request.state.principal = principal
         return principal
 
     def __repr__(self) -> str:
         return f"Requires({self.permission.value})"
 
 
-class Authenticated(Requires):
-    """``Requires(Permission.SELF)`` for a hot path that reads the caller's account and member
-    in the same query as everything else it needs (the check-in): checks the access token
-    only, without a query of its own, and answers its claims. The route must then refuse what
-    ``load_principal`` refuses: an account that is gone or disabled (``account_disabled()``)."""
-
-    def __init__(self) -> None:
-        super().__init__(Permission.SELF)
-
-    # FastAPI reads this signature; the route matrix counts any Requires as a declaration.
-    async def __call__(  # type: ignore[override]
-        self,
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> AccessClaims:
-        runtime: Runtime = request.app.state.runtime
-        return _verified_claims(runtime, credentials)
-
-    def __repr__(self) -> str:
-        return "Authenticated()"
-
-
-CurrentClaims = Annotated[AccessClaims, Depends(Authenticated())]
 CurrentPrincipal = Annotated[Principal, Depends(Requires(Permission.SELF))]
+
+
+@raises(NotAMember)
+async def current_member(principal: CurrentPrincipal) -> MemberPrincipal:
+    if not isinstance(principal, MemberPrincipal):
+        raise NotAMember()
+    return principal
+
+
+# The caller, whose account is linked to a member record (403 auth.not_a_member otherwise).
+CurrentMember = Annotated[MemberPrincipal, Depends(current_member)]
 OrgsReader = Annotated[Principal, Depends(Requires(Permission.ORGS_READ))]
 OrgsWriter = Annotated[Principal, Depends(Requires(Permission.ORGS_WRITE))]
 MembersReader = Annotated[Principal, Depends(Requires(Permission.MEMBERS_READ))]

@@ -6,11 +6,10 @@ from app.auth import service
 from app.auth.dependencies import CurrentPrincipal, public
 from app.auth.schemas import RefreshRequest, TokenPair, WechatLoginRequest
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES
 from app.kit.net import client_ip
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 def _pair(issued: service.IssuedTokens) -> TokenPair:

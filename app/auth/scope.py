@@ -52,3 +52,10 @@ class Principal:
 
     def has_role(self, role: Role) -> bool:
         return any(held == role for held, _ in self.roles)
+
+
+@dataclass(frozen=True)
+class MemberPrincipal(Principal):
+    """A caller whose account is linked to a member record (``CurrentMember``)."""
+
+    member_id: int

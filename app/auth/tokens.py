@@ -12,8 +12,8 @@ from functools import lru_cache
 
 import jwt
 
+from app.auth.errors import InvalidToken, TokenExpired
 from app.config import Settings
-from app.errors import Unauthorized
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti"]
@@ -38,17 +38,11 @@ def issue_access_token(settings: Settings, account_id: int, now: datetime) -> st
     return jwt.encode(claims, settings.jwt_keys[kid], algorithm=ALGORITHM, headers={"kid": kid})
 
 
-def _invalid(reason: str) -> Unauthorized:
-    return Unauthorized(
-        "auth.invalid_token", "登录凭证无效", "Invalid access token", details={"reason": reason}
-    )
+def _invalid(reason: str) -> InvalidToken:
+    return InvalidToken(details={"reason": reason})
 
 
 LEEWAY_SECONDS = 5
-
-
-def _expired() -> Unauthorized:
-    return Unauthorized("auth.token_expired", "登录已过期", "Access token expired")
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
@@ -60,7 +54,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         token, tuple(sorted(settings.jwt_keys.items())), settings.jwt_audience, settings.jwt_issuer
     )
     if _clock() > expires + LEEWAY_SECONDS:
-        raise _expired()
+        raise TokenExpired()
     return claims
 
 
@@ -93,7 +87,7 @@ def _verified(
             leeway=LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError as exc:
-        raise _expired() from exc
+        raise TokenExpired() from exc
     except jwt.PyJWTError as exc:
         raise _invalid(type(exc).__name__) from exc
     sub = claims["sub"]

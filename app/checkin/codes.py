@@ -16,7 +16,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.errors import Unprocessable
+from app.checkin.errors import TokenExpired, TokenInvalid
 
 _ROTATING_SIG_CHARS = 12
 _POSTER_SIG_CHARS = 16
@@ -49,31 +49,25 @@ def poster_scene(activity_id: int, secret: bytes) -> str:
     return f"p{activity_id:x}.{_signature(secret, f'p:{activity_id}', _POSTER_SIG_CHARS)}"
 
 
-def _invalid() -> Unprocessable:
-    return Unprocessable("checkin.token_invalid", "签到码无效", "Invalid check-in code")
-
-
 def verify(code: str, activity_id: int, secret: bytes, step_now: int) -> VerifiedCode:
     head, _, signature = code.partition(".")
     if not head or not signature:
-        raise _invalid()
+        raise TokenInvalid()
     if head.startswith("p"):
         expected = poster_scene(activity_id, secret)
         if not hmac.compare_digest(code.encode(), expected.encode()):
-            raise _invalid()
+            raise TokenInvalid()
         return VerifiedCode(CodeKind.POSTER)
     try:
         step = int(head, 16)
     except ValueError as exc:
-        raise _invalid() from exc
+        raise TokenInvalid() from exc
     expected_signature = _signature(secret, f"r:{activity_id}:{step}", _ROTATING_SIG_CHARS)
     # The signature first: a forged or foreign code is invalid, whatever its step says.
     if not hmac.compare_digest(signature.encode(), expected_signature.encode()):
-        raise _invalid()
+        raise TokenInvalid()
     if step > step_now:
-        raise _invalid()
+        raise TokenInvalid()
     if step < step_now - 1:
-        raise Unprocessable(
-            "checkin.token_expired", "签到码已过期，请扫描最新的签到码", "Check-in code expired"
-        )
+        raise TokenExpired()
     return VerifiedCode(CodeKind.ROTATING)

@@ -8,19 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.kit.types import DbId
 from app.models.activities import CheckInMethod
 
-REFUSAL_CODES = {
-    "checkin.token_invalid": "422: forged, malformed, from the future or of another activity",
-    "checkin.token_expired": "422: the code's 30-second step is over; scan the current one",
-    "checkin.token_required": "422: this activity has no geofence, so a code is needed",
-    "checkin.location_required": "422: a poster or geofence check-in needs latitude and longitude",
-    "checkin.outside_geofence": "422: the point lies outside the venue's radius",
-    "checkin.outside_window": "409: check-in is not open now (see details.opens_at / closes_at)",
-    "checkin.not_expected": "409: the member is not on the expected list and walk-ins are refused",
-    "checkin.activity_cancelled": "409: the activity was cancelled",
-    "checkin.already_checked_in": "409: checked in before with another nonce; details.attendance",
-    "rate_limited": "429: too many attempts; see Retry-After",
-}
-
 
 class CheckInRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -62,6 +49,8 @@ class CheckInCode(BaseModel):
 
 
 class AttendanceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     activity_id: int
     member_id: int

@@ -8,11 +8,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def dialect_insert(session: AsyncSession, table: Any) -> Any:
+def insert_on_conflict(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that knows ON CONFLICT: both databases spell it alike, SQLAlchemy does not."""
-    dialect = (await session.connection()).dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if is_postgresql(session):
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
-async def is_postgresql(session: AsyncSession) -> bool:
-    return (await session.connection()).dialect.name == "postgresql"
+def is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

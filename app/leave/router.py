@@ -8,14 +8,14 @@ from app.auth.dependencies import ActivitiesManager, CurrentPrincipal
 from app.auth.permissions import Permission
 from app.auth.scope import Principal
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES, Forbidden
+from app.errors import Forbidden
 from app.kit.pagination import Page, decode_cursor, encode_cursor
 from app.kit.types import IdPath
 from app.leave import service
 from app.leave.schemas import LeaveCreate, LeaveDecision, LeaveRead
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1", tags=["leave"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["leave"])
 Limit = Annotated[int | None, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 

@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import Row, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.activities import service as activities_service
 from app.auth.scope import Principal, Scope
 from app.errors import Conflict, NotFound
+from app.kit.sql import insert_on_conflict
 from app.models import Activity, ActivityStatus, ExpectedAttendee, LeaveRequest, LeaveStatus, Member
 
 ACTIVE = (LeaveStatus.PENDING, LeaveStatus.APPROVED)
@@ -51,10 +51,8 @@ async def _lock_own(session: AsyncSession, activity_id: int, member_id: int) -> 
 
 
 async def _insert_once(session: AsyncSession, values: dict[str, Any]) -> int | None:
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(LeaveRequest)
+        insert_on_conflict(session, LeaveRequest)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[LeaveRequest.activity_id, LeaveRequest.member_id])
         .returning(LeaveRequest.id)

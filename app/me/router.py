@@ -4,12 +4,11 @@ from fastapi import APIRouter
 
 from app.auth.dependencies import CurrentPrincipal, load_principal
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES
 from app.me import service
 from app.me.schemas import MeRead, PhoneBindRequest
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/me", tags=["me"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
 
 @router.get("")

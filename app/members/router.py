@@ -7,7 +7,6 @@ from fastapi import APIRouter, Query, Response, status
 from app.auth.dependencies import MembersReader, MembersWriter, SensitiveReader
 from app.auth.permissions import Permission
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES
 from app.kit.pagination import Page, decode_cursor, encode_cursor
 from app.kit.types import IdPath, IdQuery
 from app.kit.validation import SearchText
@@ -17,7 +16,7 @@ from app.models.members import PartyStatus
 from app.observability import request_id_var
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/members", tags=["members"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
 
 @router.get("")

@@ -11,10 +11,11 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Scope
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import Conflict, Unprocessable
 from app.kit.crypto import FieldCipher
 from app.kit.identifiers import id_number_birth_date
 from app.kit.masking import mask_id_number, mask_phone
+from app.members.errors import MemberNotFound
 from app.models import AuditEvent, Member, Organization, OrgClosure, OrgKind
 from app.models.orgs import BRANCH_KINDS
 from app.orgs import service as orgs_service
@@ -34,8 +35,8 @@ _PLAIN_FIELDS = (
 )
 
 
-def member_not_found() -> NotFound:
-    return NotFound("member.not_found", "党员不存在", "Member not found")
+def member_not_found() -> MemberNotFound:
+    return MemberNotFound()
 
 
 def in_scope(scope: Scope) -> ColumnElement[bool]:

@@ -16,7 +16,7 @@ from app.auth.dependencies import ActivitiesManager, CurrentPrincipal, MinutesRe
 from app.auth.permissions import Permission
 from app.auth.scope import Principal
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES, BadRequest, ErrorBody, Unprocessable
+from app.errors import BadRequest, ErrorBody, Unprocessable
 from app.kit.storage import Storage
 from app.kit.types import IdPath
 from app.minutes import service
@@ -32,7 +32,7 @@ from app.runtime import RuntimeDep
 
 logger = logging.getLogger("app.minutes")
 
-router = APIRouter(prefix="/api/v1/activities", tags=["minutes"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/activities", tags=["minutes"])
 
 UPLOAD_FIELD = "file"
 

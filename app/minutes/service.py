@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.activities import service as activities_service
 from app.auth.permissions import Permission
 from app.auth.scope import Principal, Scope
-from app.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from app.models import Activity, ActivityStatus, Member, Minutes, MinutesAttachment
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -35,11 +35,12 @@ _UNKNOWN_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 FILENAME_MAX = 200
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
+class AttachmentTooLarge(PayloadTooLarge):
+    """details.max_bytes and details.max_size (as people read it) give the limit."""
+
     code = "attachment.too_large"
-    message_zh = "文件过大"
-    message_en = "File too large"
+    message_zh = "文件不能超过 {max_size}"
+    message_en = "The file may not exceed {max_size}"
 
 
 def _human_size(size: int) -> str:
@@ -49,12 +50,8 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
-def attachment_too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        message_zh=f"文件不能超过 {_human_size(limit)}",
-        message_en=f"The file may not exceed {_human_size(limit)}",
-        details={"max_bytes": limit},
-    )
+def attachment_too_large(limit: int) -> AttachmentTooLarge:
+    return AttachmentTooLarge(details={"max_bytes": limit, "max_size": _human_size(limit)})
 
 
 def minutes_not_found() -> NotFound:

@@ -186,6 +186,12 @@ class Attendance(Base):
     )
     manual_reason: Mapped[str | None] = mapped_column(String(200))
 
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.checked_out_at is None:
+            return None
+        return int((self.checked_out_at - self.checked_in_at).total_seconds() // 60)
+
 
 class Minutes(TimestampMixin, Base):
     """会议记录: editable by the secretary until a committee admin marks them reviewed."""

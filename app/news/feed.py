@@ -4,9 +4,6 @@ models/news.py for the index every query here is shaped for."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,11 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Principal, Scope
 from app.config import Settings
-from app.errors import Unprocessable
-from app.kit.sql import dialect_insert
+from app.kit.pagination import InvalidCursor, decode_key, encode_cursor
+from app.kit.sql import insert_on_conflict
 from app.kit.types import INT32_MAX
 from app.models import (
-    Account,
     Member,
     NewsArticle,
     NewsAudience,
@@ -45,7 +41,8 @@ from app.models import (
 from app.news.service import article_not_found, audience_members, audience_of, get_managed
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_MICROS = int((datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) / timedelta(microseconds=1))
+_MICROSECOND = timedelta(microseconds=1)
+_MAX_MICROS = int((datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) / _MICROSECOND)
 
 
 @dataclass(frozen=True)
@@ -57,26 +54,13 @@ class FeedKey:
     article_id: int
 
     def encode(self) -> str:
-        micros = (self.at - EPOCH) // timedelta(microseconds=1)
-        raw = json.dumps([int(self.pinned), micros, self.article_id]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_cursor((int(self.pinned), (self.at - EPOCH) // _MICROSECOND, self.article_id))
 
     @classmethod
     def decode(cls, cursor: str) -> FeedKey:
-        invalid = Unprocessable("pagination.invalid_cursor", "分页游标无效", "Invalid cursor")
-        try:
-            pinned, micros, article_id = json.loads(
-                base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
-            )
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
-            raise invalid from exc
-        values = (pinned, micros, article_id)
-        if any(not isinstance(v, int) or isinstance(v, bool) for v in values):
-            raise invalid
-        if pinned not in (0, 1) or not 0 <= micros <= _MAX_MICROS:
-            raise invalid
-        if not 1 <= article_id <= INT32_MAX:
-            raise invalid
+        pinned, micros, article_id = decode_key(cursor, 1, _MAX_MICROS, INT32_MAX)
+        if article_id < 1:
+            raise InvalidCursor()
         return cls(bool(pinned), EPOCH + timedelta(microseconds=micros), article_id)
 
 
@@ -113,37 +97,6 @@ async def reach_of(session: AsyncSession, member_id: int | None) -> Reach | None
 
 def _ancestors(rows: Sequence[Any]) -> tuple[int, ...]:
     return tuple(sorted({row.ancestor_id for row in rows if row.ancestor_id is not None}))
-
-
-# The same reach found from the signed-in account, with whether the account may sign in: the
-# feed's own query stands in for the principal's, so a page is two statements in all.
-_ACCOUNT_REACH = (
-    select(Account.is_active, Member.id, Member.party_status, OrgClosure.ancestor_id)
-    .select_from(Account)
-    .outerjoin(Member, Member.account_id == Account.id)
-    .outerjoin(
-        OrgClosure,
-        OrgClosure.descendant_id.in_([Member.relation_org_id, Member.workplace_org_id]),
-    )
-    .where(Account.id == bindparam("account_id"))
-)
-
-
-@dataclass(frozen=True)
-class CallerReach:
-    active: bool  # False: the account is gone or disabled
-    reach: Reach | None  # None: the account is no member's
-
-
-async def reach_of_account(session: AsyncSession, account_id: int) -> CallerReach:
-    connection = await session.connection()  # as in feed(): columns, no ORM result
-    rows = (await connection.execute(_ACCOUNT_REACH, {"account_id": account_id})).all()
-    if not rows or not rows[0].is_active:
-        return CallerReach(False, None)
-    first = rows[0]
-    if first.id is None:
-        return CallerReach(True, None)
-    return CallerReach(True, Reach(first.id, first.party_status, _ancestors(rows)))
 
 
 def _org_page(index: int, category: bool, after: bool, limit: int) -> Any:
@@ -261,7 +214,7 @@ async def _record_first_read(
     session: AsyncSession, article_id: int, member_id: int, now: datetime
 ) -> datetime:
     await session.execute(
-        (await dialect_insert(session, ReadReceipt))
+        insert_on_conflict(session, ReadReceipt)
         .values(article_id=article_id, member_id=member_id, first_read_at=now, seconds=0)
         .on_conflict_do_nothing()
     )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.errors import Conflict
-from app.kit.sql import dialect_insert
+from app.kit.sql import insert_on_conflict
 from app.models import (
     CRITICAL_KINDS,
     Channel,
@@ -63,7 +63,7 @@ async def take_daily_slot(session: AsyncSession, org_id: int, day: date, cap: in
     if taken.rowcount:  # type: ignore[attr-defined]
         return
     first = await session.execute(
-        (await dialect_insert(session, OrgDailySends))
+        insert_on_conflict(session, OrgDailySends)
         .values(org_id=org_id, day=day, count=1)
         .on_conflict_do_nothing()
         .returning(OrgDailySends.count)
@@ -103,7 +103,7 @@ async def notify(
     takes one of the organization's daily slots. Delivery rows are written by INSERT ...
     SELECT in the database, never member by member."""
     created = await session.execute(
-        (await dialect_insert(session, Notification))
+        insert_on_conflict(session, Notification)
         .values(
             kind=kind,
             source=source,

@@ -10,7 +10,7 @@ from app.auth.dependencies import CurrentPrincipal, NotifyManager
 from app.auth.permissions import Permission
 from app.auth.scope import Principal
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES, Forbidden
+from app.errors import Forbidden
 from app.kit.pagination import Page, decode_cursor, encode_cursor
 from app.kit.types import IdPath
 from app.models import CRITICAL_KINDS
@@ -27,7 +27,7 @@ from app.notify.schemas import (
 )
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["notifications"])
 Limit = Annotated[int | None, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.scope import Scope
 from app.config import Settings
 from app.errors import Conflict, NotFound, Unprocessable
-from app.kit.sql import dialect_insert
+from app.kit.sql import insert_on_conflict
 from app.models import (
     CRITICAL_KINDS,
     Channel,
@@ -141,7 +141,7 @@ async def save_preferences(
         if channel is Channel.INBOX:
             continue
         await session.execute(
-            (await dialect_insert(session, NotificationPreference))
+            insert_on_conflict(session, NotificationPreference)
             .values(member_id=member_id, kind=kind, channel=channel, enabled=enabled)
             .on_conflict_do_update(
                 index_elements=["member_id", "kind", "channel"], set_={"enabled": enabled}

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Unprocessable
-from app.kit.sql import dialect_insert
+from app.kit.sql import insert_on_conflict
 from app.models import NotificationKind, SubscriptionCredit
 from app.notify.channels.wechat_templates import WeChatTemplate
 
@@ -62,7 +62,7 @@ async def record_results(
 async def _add_credit(
     session: AsyncSession, member_id: int, template_id: str, now: datetime
 ) -> None:
-    insert = (await dialect_insert(session, SubscriptionCredit)).values(
+    insert = insert_on_conflict(session, SubscriptionCredit).values(
         member_id=member_id, template_id=template_id, credits=1, updated_at=now
     )
     await session.execute(

@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field, StringConstraints
 from app.auth.dependencies import CurrentPrincipal
 from app.auth.scope import Principal
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES, Forbidden
+from app.errors import Forbidden
 from app.models import NotificationKind
 from app.notify import subscriptions
 from app.notify.channels.wechat_templates import parse_templates
 from app.runtime import Runtime, RuntimeDep
 
-router = APIRouter(prefix="/api/v1/me", tags=["notifications"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/me", tags=["notifications"])
 
 # wx.requestSubscribeMessage asks for at most 3 templates at once; leave room, stay bounded.
 _MAX_RESULTS = 10

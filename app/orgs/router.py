@@ -7,7 +7,6 @@ from fastapi import APIRouter, Query, Response, status
 from app.auth.dependencies import OrgsReader, OrgsWriter
 from app.auth.permissions import Permission
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES
 from app.kit.pagination import Page, decode_cursor, encode_cursor
 from app.kit.types import IdPath, IdQuery
 from app.kit.validation import SearchText
@@ -16,7 +15,7 @@ from app.orgs import service
 from app.orgs.schemas import OrgCreate, OrgRead, OrgTree, OrgTreeNode, OrgUpdate
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/orgs", tags=["orgs"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/orgs", tags=["orgs"])
 
 Limit = Annotated[int | None, Query(ge=1, le=100)]
 

@@ -5,12 +5,11 @@ from fastapi import APIRouter, Response, status
 from app.auth.dependencies import RolesManager
 from app.auth.permissions import Permission
 from app.db import DbSession
-from app.errors import ERROR_RESPONSES
 from app.kit.types import IdPath
 from app.roles import service
 from app.roles.schemas import RoleAssignmentRead, RoleGrant
 
-router = APIRouter(prefix="/api/v1", tags=["roles"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["roles"])
 
 
 @router.get("/orgs/{org_id}/roles")

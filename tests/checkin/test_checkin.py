@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.checkin.schemas import REFUSAL_CODES
 from app.models import AuditEvent, Role
 from tests.checkin.conftest import (
     ENDS_AT,
@@ -215,24 +215,6 @@ async def test_rate_limited(scene: Scene) -> None:
     assert int(error["details"]["retry_after"]) >= 1
     assert (await scene.check_in(member, meeting["id"], **INSIDE)).headers["Retry-After"].isdigit()
     assert await scene.attendances() == []
-
-
-REFUSAL_TESTS = {
-    "checkin.token_invalid": test_token_invalid,
-    "checkin.token_expired": test_token_expired,
-    "checkin.token_required": test_token_required_without_a_geofence,
-    "checkin.location_required": test_location_required_for_a_geofence_check_in,
-    "checkin.outside_geofence": test_outside_geofence,
-    "checkin.outside_window": test_outside_window,
-    "checkin.not_expected": test_not_expected_when_walk_ins_are_refused,
-    "checkin.activity_cancelled": test_activity_cancelled,
-    "checkin.already_checked_in": test_already_checked_in_shows_the_original,
-    "rate_limited": test_rate_limited,
-}
-
-
-def test_every_refusal_code_has_a_test() -> None:
-    assert set(REFUSAL_TESTS) == set(REFUSAL_CODES)
 
 
 # --- walk-ins, lateness ------------------------------------------------------------------
@@ -565,3 +547,31 @@ async def test_answers_never_show_the_point(scene: Scene) -> None:
     assert_no_point(outside)
     listing = await scene.client.get(f"/api/v1/activities/{meeting['id']}", headers=member.headers)
     assert listing.status_code == 200
+
+
+REFUSAL_TESTS = {
+    "checkin.token_invalid": test_token_invalid,
+    "checkin.token_expired": test_token_expired,
+    "checkin.token_required": test_token_required_without_a_geofence,
+    "checkin.location_required": test_location_required_for_a_geofence_check_in,
+    "checkin.outside_geofence": test_outside_geofence,
+    "checkin.outside_window": test_outside_window,
+    "checkin.not_expected": test_not_expected_when_walk_ins_are_refused,
+    "checkin.activity_cancelled": test_activity_cancelled,
+    "checkin.already_checked_in": test_already_checked_in_shows_the_original,
+    "rate_limited": test_rate_limited,
+    "activity.not_found": test_unknown_activity_is_not_found,
+}
+# Answered by every signed-in route with a body; tested in tests/auth and tests/test_app_core.
+PLUMBING_CODES = {"validation_failed", "database.unavailable", "auth.not_a_member"}
+
+
+def test_every_refusal_code_the_api_declares_has_a_test(app: FastAPI) -> None:
+    operation = app.openapi()["paths"]["/api/v1/activities/{activity_id}/check-ins"]["post"]
+    declared = {
+        code
+        for response in operation["responses"].values()
+        for code in response.get("x-error-codes", ())
+        if not code.startswith("auth.") or code == "auth.not_a_member"
+    }
+    assert set(REFUSAL_TESTS) == declared - PLUMBING_CODES

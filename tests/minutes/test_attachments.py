@@ -295,7 +295,7 @@ async def test_the_size_cap(
     refused = await upload(client, scene, at_limit + b"\x00")
     assert refused.status_code == 413
     assert error_code(refused) == "attachment.too_large"
-    assert refused.json()["error"]["details"] == {"max_bytes": limit}
+    assert refused.json()["error"]["details"] == {"max_bytes": limit, "max_size": "10 MB"}
     assert "10 MB" in refused.json()["error"]["message"]
     assert stored_files(storage_dir) == before and len(await attachment_rows(app)) == 1
 

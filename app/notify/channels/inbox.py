@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.kit.sql import dialect_insert
+from app.kit.sql import insert_on_conflict
 from app.models import Channel, InboxMessage
 from app.notify.channels.base import Message, Recipient, SendResult, delivered, not_subscribed
 
@@ -21,7 +21,7 @@ class InboxAdapter:
         async with self._sessionmaker.begin() as session:
             # A redelivery after a lost acknowledgement finds the row there: still one message.
             await session.execute(
-                (await dialect_insert(session, InboxMessage))
+                insert_on_conflict(session, InboxMessage)
                 .values(
                     member_id=recipient.member_id,
                     notification_id=message.notification_id,
