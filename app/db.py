@@ -27,7 +27,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from app.api_docs import raises
 from app.config import Settings
-from app.errors import AppError, DatabaseUnavailable
+from app.errors import AppError, Conflict, DatabaseUnavailable, InvalidValue
 
 # How long a SQLite writer waits for the lock before "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
@@ -120,7 +120,9 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
     )
 
 
-@raises(DatabaseUnavailable)
+# A race that slips past a service's checks ends in a constraint (409); a value the database
+# refuses that validation let through, in a 422 (errors.install_error_handlers).
+@raises(DatabaseUnavailable, Conflict, InvalidValue)
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessionmaker
     async with sessionmaker() as session:
