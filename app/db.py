@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -149,8 +150,24 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session  # closing it ends the read transaction
 
 
+@raises(DatabaseUnavailable, Conflict, InvalidValue)
+async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    engine: AsyncEngine = request.app.state.runtime.engine
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        async with engine.begin() as connection:  # committed on success, as DbSession is
+            yield connection
+
+
 # scope="function": the commit happens before the response leaves, so a failed commit is
 # the caller's error answer, never a 200 for data that was not written.
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# The one path without a session, for the check-in: one read, then one atomic insert whose
+# race a unique constraint decides. On PostgreSQL each statement commits alone, without the
+# BEGIN and COMMIT round trips and the session's bookkeeping (measured in bench/README.md);
+# on SQLite it is one BEGIN IMMEDIATE transaction like DbSession's.
+DbConnection = Annotated[AsyncConnection, Depends(get_connection, scope="function")]
 # Released before the response leaves, like the writer: a streamed body holds no snapshot.
 ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

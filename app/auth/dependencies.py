@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_docs import raises
@@ -32,15 +32,17 @@ async def public() -> None:
     FastAPI runs a plain ``def`` one on a worker thread, a hop per request.)"""
 
 
+# Built once, its account bound at each run: every signed-in request runs it.
+_PRINCIPAL = (
+    select(Account.is_active, Member.id, RoleAssignment.role, RoleAssignment.org_id)
+    .outerjoin(Member, Member.account_id == Account.id)
+    .outerjoin(RoleAssignment, RoleAssignment.member_id == Member.id)
+    .where(Account.id == bindparam("account_id", type_=Integer))
+)
+
+
 async def load_principal(session: AsyncSession, account_id: int) -> Principal:
-    rows = (
-        await session.execute(
-            select(Account.is_active, Member.id, RoleAssignment.role, RoleAssignment.org_id)
-            .outerjoin(Member, Member.account_id == Account.id)
-            .outerjoin(RoleAssignment, RoleAssignment.member_id == Member.id)
-            .where(Account.id == account_id)
-        )
-    ).all()
+    rows = (await session.execute(_PRINCIPAL, {"account_id": account_id})).all()
     if not rows or not rows[0].is_active:
         raise AccountDisabled()
     roles = tuple((row.role, row.org_id) for row in rows if row.role is not None)

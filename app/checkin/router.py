@@ -29,7 +29,7 @@ from app.checkin.errors import (
     TokenRequired,
 )
 from app.checkin.schemas import AttendanceRead, CheckInCode, CheckInRequest, ManualCheckIn
-from app.db import DbSession, ReadSession
+from app.db import DbConnection, DbSession, ReadSession
 from app.errors import TooManyRequests, responses
 from app.integrations.wechat import WeChatError, WeChatUnavailable
 from app.integrations.wechat.errors import WeChatBusy, WeChatFailed, WeChatRateLimited
@@ -129,7 +129,7 @@ async def check_in(
     body: CheckInRequest,
     request: Request,
     caller: CurrentMember,
-    session: DbSession,
+    connection: DbConnection,
     runtime: RuntimeDep,
 ) -> AttendanceRead:
     """Check in with the rotating code, the poster or the geofence."""
@@ -141,7 +141,7 @@ async def check_in(
         client_ip(request, trust_forwarded_for=settings.trust_forwarded_for),
     )
     attendance, _ = await service.check_in(
-        session,
+        connection,
         settings,
         activity_id=activity_id,
         member_id=caller.member_id,

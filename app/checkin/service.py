@@ -7,12 +7,17 @@ row. The service owns every refusal; the router only maps the answer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, Integer, Table, bindparam, exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from app.activities.errors import ActivityNotFound
 from app.activities.service import in_org_subtree
@@ -33,7 +38,6 @@ from app.checkin.errors import (
 from app.checkin.schemas import AttendanceRead, CheckInRequest
 from app.config import Settings
 from app.kit.geo import haversine_m
-from app.kit.sql import insert_on_conflict
 from app.models import (
     Activity,
     ActivityStatus,
@@ -47,10 +51,25 @@ from app.models.activities import WalkInPolicy
 
 
 @dataclass(frozen=True)
+class CheckInTerms:
+    """What of an activity a check-in is judged on."""
+
+    id: int
+    status: ActivityStatus
+    starts_at: datetime
+    ends_at: datetime
+    venue_latitude: float | None
+    venue_longitude: float | None
+    geofence_radius_m: int | None
+    walk_in_policy: WalkInPolicy
+    checkin_secret: bytes
+
+
+@dataclass(frozen=True)
 class Situation:
     """What a check-in or check-out of one member at one activity decides on."""
 
-    activity: Activity
+    activity: CheckInTerms
     attendance: Attendance | None
     expected: bool
     nearby: bool
@@ -64,38 +83,61 @@ class Situation:
         )
 
 
-def _is_expected(activity_id: InstrumentedAttribute[int], member_id: int) -> ColumnElement[bool]:
+def _is_expected(member_id: ColumnElement[int]) -> ColumnElement[bool]:
     return exists().where(
-        ExpectedAttendee.activity_id == activity_id, ExpectedAttendee.member_id == member_id
+        ExpectedAttendee.activity_id == Activity.id, ExpectedAttendee.member_id == member_id
     )
 
 
-async def situation(session: AsyncSession, activity_id: int, member_id: int) -> Situation | None:
+_TERMS = tuple(getattr(Activity, f.name) for f in fields(CheckInTerms))
+_ATTENDANCES = cast(Table, Attendance.__table__)
+_ATTENDANCE = tuple(_ATTENDANCES.c)
+_MEMBER_ID = bindparam("member_id", type_=Integer)
+# Core, built once, its values bound at each run: a check-in at a meeting is the busiest
+# write, and building a statement or loading ORM objects costs more than running it.
+_SITUATION = (
+    select(
+        *_TERMS,
+        _is_expected(_MEMBER_ID).label("expected"),
+        exists(
+            select(Member.id).where(Member.id == _MEMBER_ID, in_org_subtree(Activity.org_id))
+        ).label("nearby"),
+        *_ATTENDANCE,
+    )
+    .outerjoin(
+        Attendance, (Attendance.activity_id == Activity.id) & (Attendance.member_id == _MEMBER_ID)
+    )
+    .where(Activity.id == bindparam("activity_id", type_=Integer))
+)
+_TERMS_AT = len(_TERMS)
+_ATTENDANCE_AT = _TERMS_AT + 2
+
+
+def _attendance_of(values: Sequence[Any]) -> Attendance:
+    return Attendance(**{c.key: v for c, v in zip(_ATTENDANCE, values, strict=True)})
+
+
+async def situation(
+    connection: AsyncConnection, activity_id: int, member_id: int
+) -> Situation | None:
     """One statement; None when there is no such activity."""
-    member_nearby = exists(
-        select(Member.id).where(Member.id == member_id, in_org_subtree(Activity.org_id))
+    found = await connection.execute(
+        _SITUATION, {"activity_id": activity_id, "member_id": member_id}
     )
-    query = (
-        select(
-            Activity,
-            Attendance,
-            _is_expected(Activity.id, member_id).label("expected"),
-            member_nearby.label("nearby"),
-        )
-        .outerjoin(
-            Attendance,
-            (Attendance.activity_id == Activity.id) & (Attendance.member_id == member_id),
-        )
-        .where(Activity.id == activity_id)
-    )
-    row = (await session.execute(query)).one_or_none()
+    row = found.one_or_none()
     if row is None:
         return None
-    activity, attendance, expected, near = row
-    return Situation(activity, attendance, bool(expected), bool(near))
+    terms = CheckInTerms(*row[:_TERMS_AT])
+    attendance = row[_ATTENDANCE_AT:]
+    return Situation(
+        terms,
+        _attendance_of(attendance) if attendance[0] is not None else None,
+        expected=bool(row.expected),
+        nearby=bool(row.nearby),
+    )
 
 
-def _window(activity: Activity, settings: Settings) -> tuple[datetime, datetime]:
+def _window(activity: CheckInTerms, settings: Settings) -> tuple[datetime, datetime]:
     return (
         activity.starts_at - timedelta(minutes=settings.checkin_opens_minutes_before),
         activity.ends_at + timedelta(minutes=settings.checkin_closes_minutes_after),
@@ -114,7 +156,7 @@ def _answer_existing(attendance: Attendance, nonce: str) -> Attendance:
     raise _already(attendance)
 
 
-def _refuse_state(activity: Activity, now: datetime, settings: Settings) -> None:
+def _refuse_state(activity: CheckInTerms, now: datetime, settings: Settings) -> None:
     """Of an activity the member sees: published or cancelled."""
     if activity.status is ActivityStatus.CANCELLED:
         raise ActivityCancelled()
@@ -140,7 +182,7 @@ _METHODS = {
 
 
 def _locate(
-    activity: Activity, kind: codes.CodeKind | None, request: CheckInRequest, settings: Settings
+    activity: CheckInTerms, kind: codes.CodeKind | None, request: CheckInRequest, settings: Settings
 ) -> _Place:
     fence_needed = kind is codes.CodeKind.POSTER or kind is None
     method = _METHODS[kind]
@@ -166,24 +208,25 @@ def _locate(
     return _Place(method, distance)
 
 
-async def _insert_once(session: AsyncSession, attendance: Attendance) -> Attendance | None:
+@cache
+def _insert_statement(dialect: str) -> ReturningInsert[Any]:
+    """Built once per dialect (see _SITUATION)."""
+    table = _ATTENDANCES
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    return insert.on_conflict_do_nothing(
+        index_elements=[table.c.activity_id, table.c.member_id]
+    ).returning(*_ATTENDANCE)
+
+
+async def _insert_once(connection: AsyncConnection, **values: Any) -> Attendance | None:
     """The inserted row, or None when an attendance of that member was there first."""
-    columns = {
-        column.key: getattr(attendance, column.key)
-        for column in Attendance.__table__.columns
-        if column.key != "id"
-    }
-    statement = (
-        insert_on_conflict(session, Attendance)
-        .values(columns)
-        .on_conflict_do_nothing(index_elements=["activity_id", "member_id"])
-        .returning(Attendance)
-    )
-    return (await session.scalars(statement)).one_or_none()
+    statement = _insert_statement(connection.dialect.name)
+    row = (await connection.execute(statement, values)).one_or_none()
+    return None if row is None else _attendance_of(row)
 
 
 async def check_in(
-    session: AsyncSession,
+    connection: AsyncConnection,
     settings: Settings,
     *,
     activity_id: int,
@@ -191,8 +234,10 @@ async def check_in(
     request: CheckInRequest,
     now: datetime,
 ) -> tuple[Attendance, bool]:
-    """The member's attendance, and whether this call created it."""
-    found = await situation(session, activity_id, member_id)
+    """The member's attendance, and whether this call created it. Two statements on
+    ``connection`` (db.DbConnection): the read, and the insert whose race the unique
+    constraint decides."""
+    found = await situation(connection, activity_id, member_id)
     if found is None or not found.visible:
         raise ActivityNotFound()
     if found.attendance is not None:
@@ -210,27 +255,25 @@ async def check_in(
     reasons = [*place.review_reasons, *(["walk_in"] if walk_in else [])]
     kept = place.distance_m is not None  # the point is kept only where it was judged
     inserted = await _insert_once(
-        session,
-        Attendance(
-            activity_id=activity_id,
-            member_id=member_id,
-            method=place.method,
-            checked_in_at=now,
-            late=now > activity.starts_at + timedelta(minutes=settings.checkin_late_grace_minutes),
-            walk_in=walk_in,
-            latitude=request.latitude if kept else None,
-            longitude=request.longitude if kept else None,
-            accuracy_m=request.accuracy if kept else None,
-            distance_m=round(place.distance_m, 1) if place.distance_m is not None else None,
-            needs_review=bool(reasons),
-            review_reasons=reasons,
-            client_nonce=request.client_nonce,
-        ),
+        connection,
+        activity_id=activity_id,
+        member_id=member_id,
+        method=place.method,
+        checked_in_at=now,
+        late=now > activity.starts_at + timedelta(minutes=settings.checkin_late_grace_minutes),
+        walk_in=walk_in,
+        latitude=request.latitude if kept else None,
+        longitude=request.longitude if kept else None,
+        accuracy_m=request.accuracy if kept else None,
+        distance_m=round(place.distance_m, 1) if place.distance_m is not None else None,
+        needs_review=bool(reasons),
+        review_reasons=reasons,
+        client_nonce=request.client_nonce,
     )
     if inserted is not None:
         return inserted, True
     # Lost a race to a concurrent check-in of the same member: answer as if it came first.
-    raced = await situation(session, activity_id, member_id)
+    raced = await situation(connection, activity_id, member_id)
     assert raced is not None and raced.attendance is not None
     return _answer_existing(raced.attendance, request.client_nonce), False
 
@@ -238,19 +281,27 @@ async def check_in(
 async def check_out(
     session: AsyncSession, settings: Settings, *, activity_id: int, member_id: int, now: datetime
 ) -> Attendance:
-    found = await situation(session, activity_id, member_id)
+    connection = await session.connection()
+    found = await situation(connection, activity_id, member_id)
     if found is None or not found.visible:
         raise ActivityNotFound()
     attendance = found.attendance
     if attendance is None:
         raise NotCheckedIn()
+    if attendance.checked_out_at is not None:
+        return attendance  # checking out twice keeps the first time
     _, closes_at = _window(found.activity, settings)
-    if attendance.checked_out_at is None:
-        if now > closes_at:
-            raise CheckOutClosed()
-        attendance.checked_out_at = now
-        await session.flush()
-    return attendance
+    if now > closes_at:
+        raise CheckOutClosed()
+    table = _ATTENDANCES
+    checked_out = await connection.execute(
+        update(table)
+        .where(table.c.id == attendance.id, table.c.checked_out_at.is_(None))
+        .values(checked_out_at=now)
+        .returning(*_ATTENDANCE)
+    )
+    row = checked_out.one_or_none()
+    return attendance if row is None else _attendance_of(row)
 
 
 async def manual_check_in(
@@ -272,28 +323,26 @@ async def manual_check_in(
         raise ManualTooEarly()
     expected = bool(
         await session.scalar(
-            select(_is_expected(Activity.id, member_id).label("expected")).where(
+            select(_is_expected(bindparam("member_id", member_id)).label("expected")).where(
                 Activity.id == activity.id
             )
         )
     )
     inserted = await _insert_once(
-        session,
-        Attendance(
-            activity_id=activity.id,
-            member_id=member_id,
-            method=CheckInMethod.MANUAL,
-            checked_in_at=now,
-            late=False,
-            walk_in=not expected,
-            needs_review=False,
-            review_reasons=[],
-            recorded_by_account_id=account_id,
-            manual_reason=reason,
-        ),
+        await session.connection(),
+        activity_id=activity.id,
+        member_id=member_id,
+        method=CheckInMethod.MANUAL,
+        checked_in_at=now,
+        late=False,
+        walk_in=not expected,
+        needs_review=False,
+        review_reasons=[],
+        recorded_by_account_id=account_id,
+        manual_reason=reason,
     )
     if inserted is None:
-        found = await situation(session, activity.id, member_id)
+        found = await situation(await session.connection(), activity.id, member_id)
         if found is not None and found.attendance is not None:
             raise _already(found.attendance)
         raise AlreadyCheckedIn()

@@ -562,8 +562,14 @@ REFUSAL_TESTS = {
     "rate_limited": test_rate_limited,
     "activity.not_found": test_unknown_activity_is_not_found,
 }
-# Answered by every signed-in route with a body; tested in tests/auth and tests/test_app_core.
-PLUMBING_CODES = {"validation_failed", "database.unavailable", "auth.not_a_member"}
+# Answered by every signed-in writer with a body; tested in tests/auth and tests/test_app_core.
+PLUMBING_CODES = {
+    "validation_failed",
+    "database.unavailable",
+    "auth.not_a_member",
+    "conflict",
+    "invalid_value",
+}
 
 
 def test_every_refusal_code_the_api_declares_has_a_test(app: FastAPI) -> None:
