@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite+aiosqlite:///./data/app.db"
     database_echo: bool = False
-    database_pool_size: int = 10
+    database_pool_size: int = 20
     redis_url: str | None = None
 
     log_level: str = "INFO"

@@ -1,9 +1,11 @@
 """The ceiling: the same check-in with nothing but FastAPI, pyjwt and raw asyncpg.
 
-Per request: verify the access token, read the member, the activity, whether the member is
-expected or nearby and an existing attendance in one query, verify the rotating code, then
-INSERT ... ON CONFLICT DO NOTHING RETURNING and answer the attendance as JSON. Two round
-trips, no ORM, no session, no transaction block, no rate limit.
+Per request, the statements the app runs (since 2026-12-02, issue 8): verify the access
+token and read the caller's principal (account, member, roles: what ``CurrentMember`` reads
+for every signed-in route), then read the activity, whether the member is expected or nearby
+and an existing attendance in one query, verify the rotating code, then INSERT ... ON
+CONFLICT DO NOTHING RETURNING and answer the attendance as JSON. Three round trips, no ORM,
+no session, no transaction block, no rate limit.
 
     CEILING_DSN=postgresql://... uvicorn ceiling:create_app --factory --app-dir bench/checkin
 """
@@ -29,21 +31,26 @@ from app.config import Settings
 from app.errors import AppError
 from app.kit.gc_tuning import tune_for_serving
 
-READ = """
-SELECT acc.is_active, m.id AS member_id,
-       a.id AS activity_id, a.status, a.starts_at, a.ends_at, a.walk_in_policy, a.checkin_secret,
-       EXISTS (SELECT 1 FROM activity_expected e
-               WHERE e.activity_id = a.id AND e.member_id = m.id) AS expected,
-       EXISTS (SELECT 1 FROM org_closure c
-               WHERE c.ancestor_id = a.org_id
-                 AND c.descendant_id IN (m.relation_org_id, m.workplace_org_id)) AS nearby,
-       t.id, t.method, t.checked_in_at, t.late, t.walk_in, t.needs_review, t.review_reasons,
-       t.distance_m, t.checked_out_at, t.client_nonce
+PRINCIPAL = """
+SELECT acc.is_active, m.id AS member_id, r.role, r.org_id
 FROM accounts acc
 LEFT JOIN members m ON m.account_id = acc.id
-LEFT JOIN activities a ON a.id = $2
-LEFT JOIN attendances t ON t.activity_id = a.id AND t.member_id = m.id
+LEFT JOIN role_assignments r ON r.member_id = m.id
 WHERE acc.id = $1
+"""
+
+READ = """
+SELECT a.id AS activity_id, a.status, a.starts_at, a.ends_at, a.walk_in_policy, a.checkin_secret,
+       EXISTS (SELECT 1 FROM activity_expected e
+               WHERE e.activity_id = a.id AND e.member_id = $2) AS expected,
+       EXISTS (SELECT 1 FROM members m JOIN org_closure c
+                 ON c.descendant_id IN (m.relation_org_id, m.workplace_org_id)
+               WHERE m.id = $2 AND c.ancestor_id = a.org_id) AS nearby,
+       t.id, t.method, t.checked_in_at, t.late, t.walk_in, t.needs_review, t.review_reasons,
+       t.distance_m, t.checked_out_at, t.client_nonce
+FROM activities a
+LEFT JOIN attendances t ON t.activity_id = a.id AND t.member_id = $2
+WHERE a.id = $1
 """
 
 INSERT = """
@@ -89,7 +96,7 @@ def decide(
 ) -> Insert | AttendanceRead | JSONResponse:
     """After the read: the refusal, the earlier attendance, or what to insert. ``row`` has
     aware datetimes, string enums and the activity's secret as bytes."""
-    if row["activity_id"] is None or row["status"] == "draft":
+    if row is None or row["status"] == "draft":
         return error(404, "activity.not_found")
     if not (row["expected"] or row["nearby"] or row["id"] is not None):
         return error(404, "activity.not_found")
@@ -136,8 +143,8 @@ def bearer_claims(authorization: str, settings: Settings) -> Any:
 def create_app() -> FastAPI:
     settings = Settings()
     dsn = os.environ["CEILING_DSN"]
-    # As many connections as the app's pool may open: pool_size plus as many overflow.
-    pool_size = 2 * settings.database_pool_size
+    # As many connections as the app's pool opens.
+    pool_size = settings.database_pool_size
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -163,12 +170,14 @@ def create_app() -> FastAPI:
         now = datetime.now(UTC)
         pool: asyncpg.Pool = request.app.state.pool
         async with pool.acquire() as connection:
-            row = await connection.fetchrow(READ, claims.account_id, activity_id)
-            if row is None or not row["is_active"]:
-                return error(401, "auth.account_disabled")
-            member_id = row["member_id"]
-            if member_id is None:
-                return error(403, "auth.not_a_member")
+            principal = await connection.fetch(PRINCIPAL, claims.account_id)
+        if not principal or not principal[0]["is_active"]:
+            return error(401, "auth.account_disabled")
+        member_id = principal[0]["member_id"]
+        if member_id is None:
+            return error(403, "auth.not_a_member")
+        async with pool.acquire() as connection:
+            row = await connection.fetchrow(READ, activity_id, member_id)
             decided = decide(row, body, activity_id, settings, now)
             if not isinstance(decided, Insert):
                 return decided
