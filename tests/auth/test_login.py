@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.kit.clock import FrozenClock
 from app.models import Account, OrgKind, RefreshToken
 from tests.factories import Factory
 from tests.fixtures.wechat import FakeWeChat
@@ -53,6 +56,22 @@ async def test_first_login_creates_the_account(
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     assert me.json()["account_id"] == body["account_id"]
+
+
+async def test_login_times_come_from_the_clock(
+    client: httpx.AsyncClient, db: AsyncSession, app: FastAPI
+) -> None:
+    first_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    app.state.runtime.clock = clock = FrozenClock(first_at)
+    await client.post(LOGIN, json={"code": "abc123"})
+    clock.advance(days=1)
+
+    await client.post(LOGIN, json={"code": "abc123"})
+
+    [account] = (await db.scalars(select(Account))).all()
+    await db.commit()
+    assert account.created_at == first_at
+    assert account.last_login_at == account.updated_at == clock.now()
 
 
 async def test_code2session_is_called_with_the_app_credentials(
@@ -282,6 +301,12 @@ async def test_login_of_a_disabled_account_is_refused(
 
     response = await client.post(LOGIN, json={"code": "blocked"})
 
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "auth.account_disabled"
+    # 401 as on every other request of a disabled account: the mini-program drops its
+    # tokens and shows the sign-in page.
+    assert response.status_code == 401
+    assert response.json()["error"] == {
+        "code": "auth.account_disabled",
+        "message": "账号不可用",
+        "details": {},
+    }
     assert await count(db, RefreshToken) == 1  # no session for it
