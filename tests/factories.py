@@ -16,6 +16,7 @@ from app.members import service as members_service
 from app.models import Account, Member, Organization, OrgKind, PartyStatus, Role, RoleAssignment
 from app.models.orgs import SocialOrgType
 from app.orgs import service as orgs_service
+from app.orgs.schemas import OrgCreate
 
 _counter = itertools.count(1)
 EVERYWHERE = Scope(everywhere=True)
@@ -60,7 +61,9 @@ class Factory:
             values.setdefault("social_org_type", SocialOrgType.SOCIAL_GROUP)
             values.setdefault("credit_code", unique_credit_code())
         async with self.runtime.sessionmaker() as session, session.begin():
-            return await orgs_service.create(session, EVERYWHERE, values)
+            return await orgs_service.create(
+                session, EVERYWHERE, OrgCreate(**values), now=self.runtime.clock.now()
+            )
 
     async def member(
         self,

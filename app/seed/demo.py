@@ -5,7 +5,7 @@ logins and the other staff included). Deterministic, one transaction, idempotent
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from app.models import (
     SocialOrgType,
 )
 from app.orgs import service as orgs_service
+from app.orgs.schemas import OrgCreate
 from app.seed.news import seed_news
 
 DEMO_LOGINS: dict[str, str] = {
@@ -204,7 +205,9 @@ async def _orgs(
 
     async def make(values: dict[str, Any], parent: Organization | None) -> Organization:
         values["parent_id"] = parent.id if parent else None
-        return await orgs_service.create(session, EVERYWHERE, values)
+        return await orgs_service.create(
+            session, EVERYWHERE, OrgCreate(**values), now=datetime.now(UTC)
+        )
 
     party: dict[Any, Organization] = {
         "root": await make({"kind": OrgKind.COMMITTEE, "name": ROOT_NAME}, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from app.kit.clock import FrozenClock
 from app.kit.identifiers import make_credit_code
 from app.models import Organization, OrgClosure, OrgKind, Role, RoleAssignment
 from tests.factories import Factory, build_world, unique_credit_code
@@ -270,6 +272,41 @@ async def test_patch_changes_details_and_keeps_the_rest(
     row = await load_org(app, world.social_a1.id)
     assert row is not None
     assert (row.name, row.rating, row.staff_count) == ("甲一志愿者协会", "3A", 0)
+
+
+async def test_times_come_from_the_clock(
+    client: httpx.AsyncClient, factory: Factory, app: FastAPI
+) -> None:
+    world = await build_world(factory)
+    admin = await factory.actor(Role.COMMITTEE_ADMIN, world.city)
+    created_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    app.state.runtime.clock = clock = FrozenClock(created_at)
+
+    created = await client.post(
+        ORGS, json=org_body("branch", "新支部", world.street_a.id), headers=admin.headers
+    )
+    assert created.status_code == 201, created.text
+    assert datetime.fromisoformat(created.json()["created_at"]) == created_at
+    assert datetime.fromisoformat(created.json()["updated_at"]) == created_at
+
+    clock.advance(days=1)
+    patched = await client.patch(
+        f"{ORGS}/{created.json()['id']}", json={"name": "改名支部"}, headers=admin.headers
+    )
+    assert datetime.fromisoformat(patched.json()["created_at"]) == created_at
+    assert datetime.fromisoformat(patched.json()["updated_at"]) == clock.now()
+
+    # A move changes the depth of the whole subtree, and so its rows' updated_at.
+    clock.advance(days=1)
+    moved = await client.patch(
+        f"{ORGS}/{world.branch_a1.id}", json={"parent_id": world.street_b.id}, headers=admin.headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert datetime.fromisoformat(moved.json()["updated_at"]) == clock.now()
+    social = await load_org(app, world.social_a1.id)
+    assert social is not None and social.updated_at == clock.now()
+    untouched = await load_org(app, world.branch_a2.id)
+    assert untouched is not None and untouched.updated_at == world.branch_a2.updated_at
 
 
 async def test_patch_with_null_name_keeps_the_name(
