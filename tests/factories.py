@@ -13,6 +13,7 @@ from app.auth.scope import Scope
 from app.auth.tokens import issue_access_token
 from app.kit.identifiers import make_credit_code, make_id_number
 from app.members import service as members_service
+from app.members.schemas import MemberCreate
 from app.models import Account, Member, Organization, OrgKind, PartyStatus, Role, RoleAssignment
 from app.models.orgs import SocialOrgType
 from app.orgs import service as orgs_service
@@ -83,7 +84,12 @@ class Factory:
         }
         async with self.runtime.sessionmaker() as session, session.begin():
             return await members_service.create(
-                session, EVERYWHERE, self.runtime.cipher, values, date.today()
+                session,
+                EVERYWHERE,
+                self.runtime.cipher,
+                MemberCreate(**values),
+                today=date.today(),
+                now=self.runtime.clock.now(),
             )
 
     async def account(self, member: Member | None = None, openid: str | None = None) -> Account:

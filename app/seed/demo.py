@@ -19,6 +19,7 @@ from app.integrations.wechat.fake import fake_openid
 from app.kit.crypto import FieldCipher
 from app.kit.identifiers import make_credit_code, make_id_number
 from app.members import service as members_service
+from app.members.schemas import MemberCreate
 from app.models import (
     Account,
     AffiliationMode,
@@ -250,7 +251,9 @@ async def _seed(session: AsyncSession, cipher: FieldCipher, today: date) -> None
     }
 
     async def add(values: dict[str, Any]) -> Member:
-        return await members_service.create(session, EVERYWHERE, cipher, values, today)
+        return await members_service.create(
+            session, EVERYWHERE, cipher, MemberCreate(**values), today=today, now=datetime.now(UTC)
+        )
 
     def party_member(branch: Organization, age: tuple[int, int] = (35, 60)) -> dict[str, Any]:
         values = people.person(age) | {

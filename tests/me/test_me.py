@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.kit.clock import FrozenClock
 from app.models import Account, Member, Role
 from tests.factories import Factory, World, build_world, unique_id_number
 from tests.fixtures.wechat import FakeWeChat
@@ -122,6 +125,25 @@ async def test_binding_the_phone_links_the_one_member_with_that_number(
     me = await client.get(ME, headers=headers)
     assert me.json()["member"]["id"] == member.id
     assert me.json()["member"]["name"] == "李党员"
+
+
+async def test_binding_dates_the_changed_rows_by_the_clock(
+    client: httpx.AsyncClient, factory: Factory, world: World, db: AsyncSession, app: FastAPI
+) -> None:
+    member = await factory.member(world.branch_a1, phone="13812345678")
+    account = await factory.account()
+    bound_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    app.state.runtime.clock = FrozenClock(bound_at)
+
+    response = await client.post(
+        PHONE, json={"code": "13812345678"}, headers=factory.headers_for(account)
+    )
+
+    assert response.status_code == 200, response.text
+    assert (await fresh(db, Account, account.id)).updated_at == bound_at
+    linked = await fresh(db, Member, member.id)
+    assert (linked.account_id, linked.updated_at) == (account.id, bound_at)
+    assert datetime.fromisoformat(response.json()["member"]["updated_at"]) == bound_at
 
 
 async def test_phone_call_carries_the_access_token_from_stable_token(

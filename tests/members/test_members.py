@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from app.kit.clock import FrozenClock
 from app.kit.identifiers import make_id_number
 from app.models import AuditEvent, Member, PartyStatus, Role
 from tests.factories import Factory, World, build_world, unique_id_number
@@ -356,6 +357,42 @@ async def test_create_patch_and_delete(
     assert gone.status_code == 404
     assert error_code(gone) == "member.not_found"
     assert_nothing_unmasked(responses)
+
+
+async def test_times_come_from_the_clock(
+    client: httpx.AsyncClient, factory: Factory, app: FastAPI
+) -> None:
+    world = await build_world(factory)
+    secretary = await factory.actor(Role.SECRETARY, world.branch_a1)
+    created_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    app.state.runtime.clock = clock = FrozenClock(created_at)
+
+    created = await client.post(
+        MEMBERS,
+        json={"name": "周九", "party_status": "full_member", "relation_org_id": world.branch_a1.id},
+        headers=secretary.headers,
+    )
+    assert created.status_code == 201, created.text
+    member_id = created.json()["id"]
+    assert datetime.fromisoformat(created.json()["created_at"]) == created_at
+    assert datetime.fromisoformat(created.json()["updated_at"]) == created_at
+
+    clock.advance(days=1)
+    same = await client.patch(
+        f"{MEMBERS}/{member_id}", json={"name": "周九"}, headers=secretary.headers
+    )
+    assert datetime.fromisoformat(same.json()["updated_at"]) == created_at  # nothing changed
+    changed = await client.patch(
+        f"{MEMBERS}/{member_id}", json={"is_mobile": True}, headers=secretary.headers
+    )
+    assert datetime.fromisoformat(changed.json()["created_at"]) == created_at
+    assert datetime.fromisoformat(changed.json()["updated_at"]) == clock.now()
+
+    clock.advance(hours=1)
+    read = await client.get(f"{MEMBERS}/{member_id}/sensitive", headers=secretary.headers)
+    assert read.status_code == 200, read.text
+    [event] = await audit_rows(app)
+    assert event.created_at == clock.now()
 
 
 async def test_birth_date_and_id_number_must_agree(
