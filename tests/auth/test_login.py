@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.integrations.wechat.fake import fake_wechat_handler
 from app.kit.clock import FrozenClock
 from app.models import Account, OrgKind, RefreshToken
 from tests.factories import Factory
@@ -104,6 +105,45 @@ async def test_second_login_finds_the_same_account(
     families = (await db.scalars(select(RefreshToken.family_id))).all()
     await db.commit()
     assert len(set(families)) == 2
+
+
+async def test_a_slow_code2session_holds_up_no_other_request(
+    client: httpx.AsyncClient, db: AsyncSession, wechat: FakeWeChat
+) -> None:
+    """The login asks WeChat before its first statement on the writer session: on SQLite
+    that statement takes the write lock, which another user's refresh (a writer) would
+    otherwise wait for as long as WeChat takes."""
+    other = await client.post(LOGIN, json={"code": "other-user"})
+    asked, answer = asyncio.Event(), asyncio.Event()
+
+    async def slow_code2session(request: httpx.Request) -> httpx.Response:
+        if request.url.params["js_code"] == "slow":
+            asked.set()
+            await answer.wait()
+        return fake_wechat_handler(request)
+
+    wechat.overrides[CODE2SESSION] = slow_code2session
+    login = asyncio.create_task(client.post(LOGIN, json={"code": "slow"}))
+    try:
+        await asyncio.wait_for(asked.wait(), timeout=10)
+        refreshed = await asyncio.wait_for(
+            client.post(
+                "/api/v1/auth/refresh", json={"refresh_token": other.json()["refresh_token"]}
+            ),
+            timeout=10,
+        )
+        assert refreshed.status_code == 200, refreshed.text
+        assert not login.done()  # still waiting for WeChat
+    finally:
+        answer.set()
+
+    response = await asyncio.wait_for(login, timeout=10)
+    assert response.status_code == 200, response.text
+    account = await db.scalar(select(Account).where(Account.id == response.json()["account_id"]))
+    await db.commit()
+    assert account is not None
+    assert account.openid == "fake-slow"
+    assert await count(db, RefreshToken) == 3  # other's login and refresh, and this login
 
 
 async def test_login_of_a_linked_account_answers_its_member(
