@@ -32,14 +32,15 @@ async def count(db: AsyncSession, model: type[Any]) -> int:
 
 
 async def test_first_login_creates_the_account(
-    client: httpx.AsyncClient, db: AsyncSession, wechat: FakeWeChat, settings: Settings
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     response = await client.post(LOGIN, json={"code": "abc123"})
 
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
-    assert body["access_token"] and body["refresh_token"]
+    assert body["access_token"]
+    assert body["refresh_token"]
     assert body["expires_in"] == 900
     assert body["refresh_expires_in"] == settings.refresh_token_days * 86400
     assert body["member_id"] is None
@@ -160,11 +161,11 @@ async def test_login_of_a_linked_account_answers_its_member(
 
 
 def errcode(code: int, message: str = "error") -> Callable[[httpx.Request], httpx.Response]:
-    return lambda request: httpx.Response(200, json={"errcode": code, "errmsg": message})
+    return lambda _request: httpx.Response(200, json={"errcode": code, "errmsg": message})
 
 
 def http_status(status: int) -> Callable[[httpx.Request], httpx.Response]:
-    return lambda request: httpx.Response(status, text="upstream trouble")
+    return lambda _request: httpx.Response(status, text="upstream trouble")
 
 
 def connect_timeout(request: httpx.Request) -> httpx.Response:
@@ -179,17 +180,17 @@ def connection_refused(request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError("connection refused", request=request)
 
 
-def no_openid(request: httpx.Request) -> httpx.Response:
+def no_openid(_request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"session_key": "k", "errcode": 0, "errmsg": "ok"})
 
 
-def not_json(request: httpx.Request) -> httpx.Response:
+def not_json(_request: httpx.Request) -> httpx.Response:
     return httpx.Response(
         200, text="<html>502 Bad Gateway</html>", headers={"content-type": "text/html"}
     )
 
 
-def json_array(request: httpx.Request) -> httpx.Response:
+def json_array(_request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json=[{"openid": "fake-x"}])
 
 

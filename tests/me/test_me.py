@@ -103,7 +103,7 @@ async def test_me_needs_a_token(client: httpx.AsyncClient) -> None:
 
 
 async def test_binding_the_phone_links_the_one_member_with_that_number(
-    client: httpx.AsyncClient, factory: Factory, world: World, wechat: FakeWeChat, db: AsyncSession
+    client: httpx.AsyncClient, factory: Factory, world: World, db: AsyncSession
 ) -> None:
     member = await factory.member(world.branch_a1, name="李党员", phone="13812345678")
     await factory.member(world.branch_a1, name="别人", phone="13900001111")
@@ -202,7 +202,7 @@ async def test_binding_dates_the_changed_rows_by_the_clock(
 async def test_phone_call_carries_the_access_token_from_stable_token(
     client: httpx.AsyncClient, factory: Factory, wechat: FakeWeChat, settings: Settings
 ) -> None:
-    wechat.overrides[STABLE_TOKEN] = lambda request: httpx.Response(
+    wechat.overrides[STABLE_TOKEN] = lambda _request: httpx.Response(
         200, json={"access_token": "token-from-stable-token", "expires_in": 7200}
     )
     account = await factory.account()
@@ -285,7 +285,7 @@ async def test_invalid_phone_code_is_401_and_stores_nothing(
     db: AsyncSession,
     errcode: int,
 ) -> None:
-    wechat.overrides[GET_PHONE] = lambda request: httpx.Response(
+    wechat.overrides[GET_PHONE] = lambda _request: httpx.Response(
         200, json={"errcode": errcode, "errmsg": "invalid code"}
     )
     member = await factory.member(world.branch_a1, phone="13812345678")
@@ -305,7 +305,7 @@ async def test_invalid_phone_code_is_401_and_stores_nothing(
 async def test_wechat_down_while_binding_is_503(
     client: httpx.AsyncClient, factory: Factory, wechat: FakeWeChat, db: AsyncSession
 ) -> None:
-    wechat.overrides[GET_PHONE] = lambda request: httpx.Response(503, text="busy")
+    wechat.overrides[GET_PHONE] = lambda _request: httpx.Response(503, text="busy")
     account = await factory.account()
 
     response = await client.post(

@@ -13,7 +13,7 @@ from tests.factories import Factory, build_world
 
 
 async def test_committee_admin_grants_and_revokes_secretary(
-    client: httpx.AsyncClient, factory: Factory, db: AsyncSession
+    client: httpx.AsyncClient, factory: Factory
 ) -> None:
     world = await build_world(factory)
     admin = await factory.actor(Role.COMMITTEE_ADMIN, world.street_a)
