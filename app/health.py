@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.auth.dependencies import public
-from app.errors import ServiceUnavailable
+from app.errors import DatabaseUnavailable, responses
 from app.runtime import RuntimeDep
 
 router = APIRouter(tags=["ops"], dependencies=[Depends(public)])
@@ -24,16 +24,14 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=responses(DatabaseUnavailable))
 async def readyz(runtime: RuntimeDep) -> Health:
     """The database answers."""
     try:
         async with runtime.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:
-        raise ServiceUnavailable(
-            "database.unavailable", "数据库不可用", "Database unavailable"
-        ) from exc
+        raise DatabaseUnavailable() from exc
     return Health(status="ready")
 
 

@@ -13,9 +13,11 @@ from app.auth.scope import Scope
 from app.auth.tokens import issue_access_token
 from app.kit.identifiers import make_credit_code, make_id_number
 from app.members import service as members_service
+from app.members.schemas import MemberCreate
 from app.models import Account, Member, Organization, OrgKind, PartyStatus, Role, RoleAssignment
 from app.models.orgs import SocialOrgType
 from app.orgs import service as orgs_service
+from app.orgs.schemas import OrgCreate
 
 _counter = itertools.count(1)
 EVERYWHERE = Scope(everywhere=True)
@@ -60,7 +62,9 @@ class Factory:
             values.setdefault("social_org_type", SocialOrgType.SOCIAL_GROUP)
             values.setdefault("credit_code", unique_credit_code())
         async with self.runtime.sessionmaker() as session, session.begin():
-            return await orgs_service.create(session, EVERYWHERE, values)
+            return await orgs_service.create(
+                session, EVERYWHERE, OrgCreate(**values), now=self.runtime.clock.now()
+            )
 
     async def member(
         self,
@@ -80,7 +84,12 @@ class Factory:
         }
         async with self.runtime.sessionmaker() as session, session.begin():
             return await members_service.create(
-                session, EVERYWHERE, self.runtime.cipher, values, date.today()
+                session,
+                EVERYWHERE,
+                self.runtime.cipher,
+                MemberCreate(**values),
+                today=date.today(),
+                now=self.runtime.clock.now(),
             )
 
     async def account(self, member: Member | None = None, openid: str | None = None) -> Account:

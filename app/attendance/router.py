@@ -31,6 +31,7 @@ from app.db import DbSession
 from app.errors import Forbidden, Unprocessable
 from app.kit.types import IdPath
 from app.members import service as members_service
+from app.members.errors import MemberNotFound
 from app.models import Activity, Member, Organization
 from app.orgs import service as orgs_service
 from app.runtime import Runtime, RuntimeDep
@@ -222,7 +223,7 @@ async def my_attendance(
         )
     member = await session.get(Member, caller.member_id)
     if member is None:
-        raise members_service.member_not_found()
+        raise MemberNotFound()
     return await _member_attendance(session, runtime, member.id, member.name, start, to, None)
 
 

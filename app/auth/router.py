@@ -4,26 +4,27 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.auth import service
 from app.auth.dependencies import CurrentPrincipal, public
+from app.auth.errors import (
+    AccountDisabled,
+    RefreshTokenExpired,
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+    RefreshTokenRevoked,
+)
 from app.auth.schemas import RefreshRequest, TokenPair, WechatLoginRequest
 from app.db import DbSession
+from app.errors import TooManyRequests, responses
 from app.kit.net import client_ip
 from app.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-def _pair(issued: service.IssuedTokens) -> TokenPair:
-    return TokenPair(
-        access_token=issued.access_token,
-        expires_in=issued.access_expires_in,
-        refresh_token=issued.refresh_token,
-        refresh_expires_in=issued.refresh_expires_in,
-        account_id=issued.account_id,
-        member_id=issued.member_id,
-    )
-
-
-@router.post("/wechat/login", dependencies=[Depends(public)])
+@router.post(
+    "/wechat/login",
+    dependencies=[Depends(public)],
+    responses=responses(TooManyRequests, AccountDisabled, *service.WECHAT_SIGN_IN_ERRORS),
+)
 async def wechat_login(
     body: WechatLoginRequest, request: Request, session: DbSession, runtime: RuntimeDep
 ) -> TokenPair:
@@ -31,22 +32,35 @@ async def wechat_login(
     settings = runtime.settings
     ip = client_ip(request, trust_forwarded_for=settings.trust_forwarded_for)
     await runtime.limiter.check(settings.rate_limit_login, "login-ip", ip)
+    # WeChat before the first statement on the writer session: on SQLite that statement
+    # takes the write lock, which no request should hold while WeChat answers.
     wechat_session = await service.exchange_login_code(runtime.wechat, body.code)
     await runtime.limiter.check(
         settings.rate_limit_login_per_openid, "login-openid", wechat_session.openid
     )
     now = runtime.clock.now()
     account = await service.find_or_create_account(session, wechat_session, now)
-    return _pair(await service.start_session(session, settings, account, now))
+    issued = await service.start_session(session, settings, account, now)
+    return TokenPair.model_validate(issued)
 
 
-@router.post("/refresh", dependencies=[Depends(public)])
+@router.post(
+    "/refresh",
+    dependencies=[Depends(public)],
+    responses=responses(
+        RefreshTokenInvalid,
+        RefreshTokenReused,
+        RefreshTokenRevoked,
+        RefreshTokenExpired,
+        AccountDisabled,
+    ),
+)
 async def refresh(body: RefreshRequest, session: DbSession, runtime: RuntimeDep) -> TokenPair:
     """Trade a refresh token for a new pair; a reused token ends the whole session family."""
     issued = await service.rotate_refresh_token(
         session, runtime.settings, body.refresh_token, runtime.clock.now()
     )
-    return _pair(issued)
+    return TokenPair.model_validate(issued)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

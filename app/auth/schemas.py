@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class WechatLoginRequest(BaseModel):
@@ -14,6 +14,8 @@ class RefreshRequest(BaseModel):
 
 
 class TokenPair(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int = Field(description="Seconds until the access token expires")

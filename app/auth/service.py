@@ -10,53 +10,54 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.errors import (
+    AccountDisabled,
+    RefreshTokenExpired,
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+    RefreshTokenRevoked,
+    WeChatCodeInvalid,
+    WeChatRiskyUser,
+    WeChatUserRateLimited,
+)
 from app.auth.tokens import hash_refresh_secret, issue_access_token, new_refresh_secret
 from app.config import Settings
-from app.errors import (
-    AppError,
-    Forbidden,
-    ServiceUnavailable,
-    TooManyRequests,
-    Unauthorized,
-    UpstreamError,
-)
+from app.errors import AppError
 from app.integrations.wechat import WeChatClient, WeChatError, WeChatSession, WeChatUnavailable
+from app.integrations.wechat.errors import WeChatBusy, WeChatFailed
 from app.models import Account, Member, RefreshToken
+
+# Every code wechat_error_to_app_error answers, for the routes that call WeChat with a code
+# from the mini-program (sign-in, phone binding).
+WECHAT_SIGN_IN_ERRORS: tuple[type[AppError], ...] = (
+    WeChatCodeInvalid,
+    WeChatUserRateLimited,
+    WeChatRiskyUser,
+    WeChatBusy,
+    WeChatFailed,
+)
 
 
 @dataclass(frozen=True)
 class IssuedTokens:
     access_token: str
-    access_expires_in: int
+    expires_in: int  # of the access token, in seconds
     refresh_token: str
     refresh_expires_in: int
     account_id: int
     member_id: int | None
 
 
-class RefreshTokenReused(Unauthorized):
-    code = "auth.refresh_reused"
-    message_zh = "登录凭证已被使用，请重新登录"
-    message_en = "Refresh token reused; sign in again"
-    persist_changes = True  # the family's revocation must stick
-
-
 def wechat_error_to_app_error(exc: WeChatError | WeChatUnavailable) -> AppError:
     if isinstance(exc, WeChatUnavailable):
-        return ServiceUnavailable(
-            "wechat.unavailable", "微信服务繁忙，请稍后再试", "WeChat is busy"
-        )
+        return WeChatBusy()
     if exc.errcode in (40029, 40163):
-        return Unauthorized(
-            "auth.wechat_code_invalid", "登录码无效或已使用", "Invalid or used login code"
-        )
+        return WeChatCodeInvalid()
     if exc.errcode == 45011:
-        return TooManyRequests("auth.wechat_rate_limited", headers={"Retry-After": "60"})
+        return WeChatUserRateLimited(headers={"Retry-After": "60"})
     if exc.errcode == 40226:
-        return Forbidden(
-            "auth.wechat_risky_user", "微信判定该用户存在风险", "WeChat flagged this user"
-        )
-    return UpstreamError("wechat.error", details={"errcode": exc.errcode})
+        return WeChatRiskyUser()
+    return WeChatFailed(details={"errcode": exc.errcode})
 
 
 async def exchange_login_code(wechat: WeChatClient, code: str) -> WeChatSession:
@@ -74,7 +75,12 @@ async def find_or_create_account(
     if account is None:
         try:
             async with session.begin_nested():
-                account = Account(openid=wechat_session.openid, unionid=wechat_session.unionid)
+                account = Account(
+                    openid=wechat_session.openid,
+                    unionid=wechat_session.unionid,
+                    created_at=now,
+                    updated_at=now,
+                )
                 session.add(account)
         except IntegrityError:
             # A concurrent first login of the same user created it a moment ago.
@@ -82,8 +88,9 @@ async def find_or_create_account(
     elif wechat_session.unionid and account.unionid != wechat_session.unionid:
         account.unionid = wechat_session.unionid
     if not account.is_active:
-        raise Forbidden("auth.account_disabled", "账号已停用", "Account disabled")
+        raise AccountDisabled()
     account.last_login_at = now
+    account.updated_at = now
     await session.flush()
     return account
 
@@ -107,7 +114,7 @@ async def _issue(
     await session.flush()
     return IssuedTokens(
         access_token=issue_access_token(settings, account_id, now),
-        access_expires_in=settings.access_token_minutes * 60,
+        expires_in=settings.access_token_minutes * 60,
         refresh_token=secret,
         refresh_expires_in=int(lifetime.total_seconds()),
         account_id=account_id,
@@ -140,21 +147,17 @@ async def rotate_refresh_token(
     )
     token = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
     if token is None:
-        raise Unauthorized("auth.refresh_invalid", "登录凭证无效", "Invalid refresh token")
+        raise RefreshTokenInvalid()
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         if token.used_at is not None:
             await revoke_family(session, token.family_id, now)
             raise RefreshTokenReused()
         if token.revoked_at is not None:
-            raise Unauthorized(
-                "auth.refresh_revoked", "登录已退出，请重新登录", "Signed out; sign in again"
-            )
-        raise Unauthorized(
-            "auth.refresh_expired", "登录已过期，请重新登录", "Refresh token expired"
-        )
+            raise RefreshTokenRevoked()
+        raise RefreshTokenExpired()
     active = await session.scalar(select(Account.is_active).where(Account.id == token.account_id))
     if not active:
-        raise Unauthorized("auth.account_disabled", "账号不可用", "Account not available")
+        raise AccountDisabled()
     return await _issue(session, settings, token.account_id, token.family_id, now)
 
 

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.kit.masking import mask_phone
 from app.members.schemas import MemberRead
 from app.models.members import Role
 
@@ -13,15 +14,24 @@ class PhoneBindRequest(BaseModel):
 
 
 class HeldRole(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     role: Role
     org_id: int | None
     org_name: str | None
 
 
 class MeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     account_id: int
     phone: str | None = Field(description="Masked")
     member: MemberRead | None = Field(
         description="Null until the account is linked to a member record"
     )
     roles: list[HeldRole]
+
+    @field_validator("phone")
+    @classmethod
+    def _mask_phone(cls, phone: str | None) -> str | None:
+        return mask_phone(phone)

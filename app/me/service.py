@@ -3,20 +3,48 @@ member record the branch entered with the same phone number."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.errors import WeChatCodeInvalid
 from app.auth.scope import Principal
 from app.auth.service import wechat_error_to_app_error
 from app.integrations.wechat import WeChatClient, WeChatError, WeChatUnavailable
-from app.kit.masking import mask_phone
-from app.me.schemas import HeldRole, MeRead
 from app.members import service as members_service
-from app.members.schemas import MemberRead
-from app.models import Account, Member
+from app.models import Account, Member, Role
+
+# getPhoneNumber codes WeChat refuses as invalid, used or missing: the button's code was bad.
+_PHONE_CODE_REFUSED = frozenset({40029, 40163, 41001})
 
 
-async def view(session: AsyncSession, principal: Principal) -> MeRead:
+@dataclass(frozen=True)
+class RoleOnOrg:
+    role: Role
+    org_id: int | None
+    org_name: str | None
+
+
+@dataclass(frozen=True)
+class Me:
+    """The signed-in account, its member record if linked, and the roles it holds."""
+
+    account: Account
+    member: Member | None
+    roles: list[RoleOnOrg]
+
+    @property
+    def account_id(self) -> int:
+        return self.account.id
+
+    @property
+    def phone(self) -> str | None:
+        return self.account.phone
+
+
+async def view(session: AsyncSession, principal: Principal) -> Me:
     account = await session.get_one(Account, principal.account_id)
     member = (
         await session.get_one(Member, principal.member_id)
@@ -26,29 +54,41 @@ async def view(session: AsyncSession, principal: Principal) -> MeRead:
     names = await members_service.org_names(
         session, {org_id for _, org_id in principal.roles if org_id is not None}
     )
-    return MeRead(
-        account_id=account.id,
-        phone=mask_phone(account.phone),
-        member=MemberRead(**members_service.public_view(member)) if member else None,
-        roles=[
-            HeldRole(role=role, org_id=org_id, org_name=names.get(org_id) if org_id else None)
-            for role, org_id in principal.roles
-        ],
-    )
+    roles = [
+        RoleOnOrg(role=role, org_id=org_id, org_name=names.get(org_id) if org_id else None)
+        for role, org_id in principal.roles
+    ]
+    return Me(account=account, member=member, roles=roles)
+
+
+async def _phone_number(wechat: WeChatClient, code: str) -> str:
+    try:
+        info = await wechat.get_phone_number(code)
+    except WeChatError as exc:
+        if exc.errcode in _PHONE_CODE_REFUSED:
+            raise WeChatCodeInvalid() from exc
+        raise wechat_error_to_app_error(exc) from exc
+    except WeChatUnavailable as exc:
+        raise wechat_error_to_app_error(exc) from exc
+    return info.pure_phone_number
 
 
 async def bind_phone(
-    session: AsyncSession, wechat: WeChatClient, principal: Principal, code: str
+    session: AsyncSession,
+    wechat: WeChatClient,
+    principal: Principal,
+    code: str,
+    *,
+    now: datetime,
 ) -> None:
-    try:
-        info = await wechat.get_phone_number(code)
-    except (WeChatError, WeChatUnavailable) as exc:
-        if isinstance(exc, WeChatError) and exc.errcode in (40029, 40163, 41001):
-            raise wechat_error_to_app_error(WeChatError(40029, exc.errmsg)) from exc
-        raise wechat_error_to_app_error(exc) from exc
-    phone = info.pure_phone_number
+    # WeChat first, then the first statement: on SQLite that statement takes the write lock
+    # (BEGIN IMMEDIATE), which would otherwise be held, and every other writer kept waiting,
+    # for as long as WeChat takes to answer.
+    phone = await _phone_number(wechat, code)
     account = await session.get_one(Account, principal.account_id)
     account.phone = phone
+    if session.is_modified(account):
+        account.updated_at = now
     if principal.member_id is None:
         # Link only when exactly one unlinked record carries this number: a guess between
         # two people would hand one of them the other's record.
@@ -59,4 +99,5 @@ async def bind_phone(
         ).all()
         if len(candidates) == 1:
             candidates[0].account_id = account.id
+            candidates[0].updated_at = now
     await session.flush()

@@ -6,48 +6,68 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import MembersReader, MembersWriter, SensitiveReader
 from app.auth.permissions import Permission
-from app.db import DbSession
-from app.kit.pagination import Page, decode_cursor, encode_cursor
+from app.db import DbSession, ReadSession
+from app.errors import responses
+from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
 from app.kit.validation import SearchText
 from app.members import service
+from app.members.errors import (
+    BirthDateInFuture,
+    BirthDateMismatch,
+    IdNumberTaken,
+    JoinedBeforeBirth,
+    JoinedInFuture,
+    MemberNotFound,
+    OrgRequired,
+    RelationNotBranch,
+    WorkplaceNotSocialOrg,
+)
 from app.members.schemas import MemberCreate, MemberRead, MemberSensitive, MemberUpdate
 from app.models.members import PartyStatus
 from app.observability import request_id_var
+from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
+# What a record given in a create or a change may be refused for.
+_RECORD_ERRORS = (
+    OrgNotFound,
+    OrgRequired,
+    RelationNotBranch,
+    WorkplaceNotSocialOrg,
+    BirthDateInFuture,
+    JoinedInFuture,
+    JoinedBeforeBirth,
+    BirthDateMismatch,
+    IdNumberTaken,
+)
 
-@router.get("")
+
+@router.get("", responses=responses(OrgNotFound))
 async def search_members(
     caller: MembersReader,
-    session: DbSession,
-    runtime: RuntimeDep,
+    session: ReadSession,
+    page: PageParams,
     q: Annotated[SearchText | None, Query(description="Name contains")] = None,
     org_id: IdQuery = None,
     party_status: PartyStatus | None = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
 ) -> Page[MemberRead]:
     """Members in the caller's scope, by name, organization subtree or party status."""
-    size = limit or runtime.settings.page_size_default
     members = await service.search(
         session,
         caller.scope(Permission.MEMBERS_READ),
         name_contains=q,
         org_id=org_id,
         party_status=party_status,
-        after_id=decode_cursor(cursor),
-        limit=size + 1,
+        after_id=page.after,
+        limit=page.size + 1,
     )
-    items = [MemberRead(**service.public_view(m)) for m in members[:size]]
-    return Page[MemberRead](
-        items=items, next_cursor=encode_cursor(items[-1].id) if len(members) > size else None
-    )
+    return paginate(MemberRead, members, page)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=responses(*_RECORD_ERRORS))
 async def create_member(
     body: MemberCreate, caller: MembersWriter, session: DbSession, runtime: RuntimeDep
 ) -> MemberRead:
@@ -56,36 +76,39 @@ async def create_member(
         session,
         caller.scope(Permission.MEMBERS_WRITE),
         runtime.cipher,
-        body.model_dump(),
-        runtime.today(),
+        body,
+        today=runtime.today(),
+        now=runtime.clock.now(),
     )
-    return MemberRead(**service.public_view(member))
+    return MemberRead.model_validate(member)
 
 
-@router.get("/{member_id}")
-async def get_member(member_id: IdPath, caller: MembersReader, session: DbSession) -> MemberRead:
+@router.get("/{member_id}", responses=responses(MemberNotFound))
+async def get_member(member_id: IdPath, caller: MembersReader, session: ReadSession) -> MemberRead:
     """One member, with phone and ID number masked."""
     member = await service.get_in_scope(session, caller.scope(Permission.MEMBERS_READ), member_id)
-    return MemberRead(**service.public_view(member))
+    return MemberRead.model_validate(member)
 
 
-@router.get("/{member_id}/sensitive")
+@router.get("/{member_id}/sensitive", responses=responses(MemberNotFound))
 async def get_member_sensitive(
     member_id: IdPath, caller: SensitiveReader, session: DbSession, runtime: RuntimeDep
 ) -> MemberSensitive:
     """The unmasked phone and ID number, for roles that need them; every read is audited."""
-    data = await service.read_sensitive(
+    # A writer although it changes no member: the audit event is written with the read.
+    fields = await service.read_sensitive(
         session,
         caller.scope(Permission.MEMBERS_READ_SENSITIVE),
         runtime.cipher,
         member_id,
         actor_account_id=caller.account_id,
         request_id=request_id_var.get(),
+        now=runtime.clock.now(),
     )
-    return MemberSensitive(**data)
+    return MemberSensitive.model_validate(fields)
 
 
-@router.patch("/{member_id}")
+@router.patch("/{member_id}", responses=responses(MemberNotFound, *_RECORD_ERRORS))
 async def update_member(
     member_id: IdPath,
     body: MemberUpdate,
@@ -99,13 +122,16 @@ async def update_member(
         caller.scope(Permission.MEMBERS_WRITE),
         runtime.cipher,
         member_id,
-        body.model_dump(exclude_unset=True),
-        runtime.today(),
+        body,
+        today=runtime.today(),
+        now=runtime.clock.now(),
     )
-    return MemberRead(**service.public_view(member))
+    return MemberRead.model_validate(member)
 
 
-@router.delete("/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{member_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(MemberNotFound)
+)
 async def delete_member(member_id: IdPath, caller: MembersWriter, session: DbSession) -> Response:
     """Remove a member record entered by mistake."""
     await service.delete(session, caller.scope(Permission.MEMBERS_WRITE), member_id)

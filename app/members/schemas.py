@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.kit.masking import mask_phone
 from app.kit.types import DbId
 from app.kit.validation import IdNumber, MobilePhone, Name
 from app.models.members import Gender, PartyStatus
@@ -44,12 +45,19 @@ class MemberUpdate(MemberFields):
 
 
 class MemberRead(BaseModel):
+    """A member as everyone who may read the roster sees them: the phone and the ID number
+    masked. Only ``MemberSensitive`` carries them whole."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     name: str
     gender: Gender | None
     birth_date: date | None
     phone: str | None = Field(description="Masked, e.g. 138****5678")
-    id_number: str | None = Field(description="Masked, e.g. 3201**********1234")
+    id_number: str | None = Field(
+        validation_alias="id_number_masked", description="Masked, e.g. 3201**********1234"
+    )
     party_status: PartyStatus
     joined_party_on: date | None
     relation_org_id: int | None
@@ -60,8 +68,17 @@ class MemberRead(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @field_validator("phone")
+    @classmethod
+    def _mask_phone(cls, phone: str | None) -> str | None:
+        return mask_phone(phone)
+
 
 class MemberSensitive(BaseModel):
+    """The whole phone and ID number, for ``SensitiveReader`` callers; each read is audited."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     phone: str | None
     id_number: str | None

@@ -6,7 +6,7 @@ import enum
 from datetime import date
 
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TimestampMixin, str_enum
 
@@ -54,6 +54,11 @@ class Member(TimestampMixin, Base):
     is_mobile: Mapped[bool] = mapped_column(default=False)  # 流动党员
     is_lost_contact: Mapped[bool] = mapped_column(default=False)  # 失联
 
+    @property
+    def has_account(self) -> bool:
+        """Has signed in to the mini-program (and bound the phone that linked the record)."""
+        return self.account_id is not None
+
 
 class RoleAssignment(TimestampMixin, Base):
     """A role held on an organization and its whole subtree (no organization: system admin)."""
@@ -67,3 +72,6 @@ class RoleAssignment(TimestampMixin, Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+
+    # The holder, for the name shown with the role; loaded explicitly where it is shown.
+    member: Mapped[Member] = relationship(lazy="raise")

@@ -6,61 +6,62 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import OrgsReader, OrgsWriter
 from app.auth.permissions import Permission
-from app.db import DbSession
-from app.kit.pagination import Page, decode_cursor, encode_cursor
+from app.db import DbSession, ReadSession
+from app.errors import responses
+from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
 from app.kit.validation import SearchText
 from app.models.orgs import OrgKind
 from app.orgs import service
+from app.orgs.errors import (
+    CreditCodeTaken,
+    InvalidParent,
+    OrgCycle,
+    OrgHasChildren,
+    OrgHasMembers,
+    OrgNotFound,
+    SocialFieldsNotApplicable,
+    SocialFieldsRequired,
+)
 from app.orgs.schemas import OrgCreate, OrgRead, OrgTree, OrgTreeNode, OrgUpdate
 from app.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["orgs"])
 
-Limit = Annotated[int | None, Query(ge=1, le=100)]
+_SOCIAL_FIELD_ERRORS = (SocialFieldsRequired, SocialFieldsNotApplicable, CreditCodeTaken)
 
 
 @router.get("")
 async def list_orgs(
     caller: OrgsReader,
-    session: DbSession,
-    runtime: RuntimeDep,
+    session: ReadSession,
+    page: PageParams,
     parent_id: IdQuery = None,
     kind: OrgKind | None = None,
     q: Annotated[SearchText | None, Query(description="Name contains")] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Limit = None,
 ) -> Page[OrgRead]:
     """Organizations in the caller's subtrees, filtered by parent, kind or name."""
-    size = limit or runtime.settings.page_size_default
     orgs = await service.list_in_scope(
         session,
         caller.scope(Permission.ORGS_READ),
         parent_id=parent_id,
         kind=kind,
         name_contains=q,
-        after_id=decode_cursor(cursor),
-        limit=size + 1,
+        after_id=page.after,
+        limit=page.size + 1,
     )
-    items = [OrgRead.model_validate(org) for org in orgs[:size]]
-    next_cursor = encode_cursor(items[-1].id) if len(orgs) > size else None
-    return Page[OrgRead](items=items, next_cursor=next_cursor)
+    return paginate(OrgRead, orgs, page)
 
 
-@router.get("/tree")
+@router.get("/tree", responses=responses(OrgNotFound))
 async def org_tree(
     caller: OrgsReader,
-    session: DbSession,
+    session: ReadSession,
     root_id: IdQuery = None,
 ) -> OrgTree:
     """The caller's subtrees (or one node's subtree) as nested nodes."""
     nodes = await service.subtree_nodes(session, caller.scope(Permission.ORGS_READ), root_id)
-    by_id = {
-        org.id: OrgTreeNode(
-            id=org.id, parent_id=org.parent_id, kind=org.kind, name=org.name, children=[]
-        )
-        for org in nodes
-    }
+    by_id = {org.id: OrgTreeNode.model_validate(org) for org in nodes}
     roots: list[OrgTreeNode] = []
     for node in by_id.values():
         parent = by_id.get(node.parent_id) if node.parent_id is not None else None
@@ -71,32 +72,47 @@ async def org_tree(
     return OrgTree(roots=roots)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_org(body: OrgCreate, caller: OrgsWriter, session: DbSession) -> OrgRead:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(OrgNotFound, InvalidParent, *_SOCIAL_FIELD_ERRORS),
+)
+async def create_org(
+    body: OrgCreate, caller: OrgsWriter, session: DbSession, runtime: RuntimeDep
+) -> OrgRead:
     """Add a committee, branch or social organization under a parent in the caller's scope."""
-    org = await service.create(session, caller.scope(Permission.ORGS_WRITE), body.model_dump())
+    org = await service.create(
+        session, caller.scope(Permission.ORGS_WRITE), body, now=runtime.clock.now()
+    )
     return OrgRead.model_validate(org)
 
 
-@router.get("/{org_id}")
-async def get_org(org_id: IdPath, caller: OrgsReader, session: DbSession) -> OrgRead:
+@router.get("/{org_id}", responses=responses(OrgNotFound))
+async def get_org(org_id: IdPath, caller: OrgsReader, session: ReadSession) -> OrgRead:
     """One organization in the caller's scope."""
     org = await service.get_in_scope(session, caller.scope(Permission.ORGS_READ), org_id)
     return OrgRead.model_validate(org)
 
 
-@router.patch("/{org_id}")
+@router.patch(
+    "/{org_id}",
+    responses=responses(OrgNotFound, InvalidParent, OrgCycle, *_SOCIAL_FIELD_ERRORS),
+)
 async def update_org(
-    org_id: IdPath, body: OrgUpdate, caller: OrgsWriter, session: DbSession
+    org_id: IdPath, body: OrgUpdate, caller: OrgsWriter, session: DbSession, runtime: RuntimeDep
 ) -> OrgRead:
     """Change an organization's details, or move it (with its subtree) under another parent."""
     org = await service.update_org(
-        session, caller.scope(Permission.ORGS_WRITE), org_id, body.model_dump(exclude_unset=True)
+        session, caller.scope(Permission.ORGS_WRITE), org_id, body, now=runtime.clock.now()
     )
     return OrgRead.model_validate(org)
 
 
-@router.delete("/{org_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{org_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(OrgNotFound, OrgHasChildren, OrgHasMembers),
+)
 async def delete_org(org_id: IdPath, caller: OrgsWriter, session: DbSession) -> Response:
     """Remove an organization that has no children and no members."""
     await service.delete_org(session, caller.scope(Permission.ORGS_WRITE), org_id)

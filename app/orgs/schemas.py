@@ -54,6 +54,8 @@ class OrgRead(SocialOrgFields):
 
 
 class OrgTreeNode(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     parent_id: int | None
     kind: OrgKind

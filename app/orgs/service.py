@@ -3,30 +3,30 @@ moving a node rewrites only the pairs that cross the moved subtree's border."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, insert, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.scope import Scope
-from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Member, Organization, OrgClosure, OrgKind, RoleAssignment
 from app.models.orgs import ALLOWED_PARENTS
-
-SOCIAL_ORG_FIELDS = (
-    "social_org_type",
-    "credit_code",
-    "registration_authority",
-    "affiliation_mode",
-    "rating",
-    "staff_count",
+from app.orgs.errors import (
+    CreditCodeTaken,
+    InvalidParent,
+    OrgCycle,
+    OrgHasChildren,
+    OrgHasMembers,
+    OrgNotFound,
+    SocialFieldsNotApplicable,
+    SocialFieldsRequired,
 )
+from app.orgs.schemas import OrgCreate, OrgUpdate, SocialOrgFields
 
-
-def org_not_found() -> NotFound:
-    return NotFound("org.not_found", "组织不存在", "Organization not found")
+SOCIAL_ORG_FIELDS = tuple(SocialOrgFields.model_fields)
+_SOCIAL_ORG_REQUIRED = ("social_org_type", "credit_code")
 
 
 async def get_in_scope(session: AsyncSession, scope: Scope, org_id: int) -> Organization:
@@ -34,39 +34,32 @@ async def get_in_scope(session: AsyncSession, scope: Scope, org_id: int) -> Orga
         select(Organization).where(Organization.id == org_id, scope.covers(Organization.id))
     )
     if org is None:
-        raise org_not_found()
+        raise OrgNotFound()
     return org
 
 
 def _check_parent_kind(kind: OrgKind, parent: Organization | None) -> None:
     parent_kind = parent.kind if parent else None
     if parent_kind not in ALLOWED_PARENTS[kind]:
-        raise Unprocessable(
-            "org.invalid_parent",
-            "上级组织类型不允许",
-            "This kind of organization cannot sit under that parent",
-            details={"kind": kind.value, "parent_kind": parent_kind and parent_kind.value},
+        raise InvalidParent(
+            details={"kind": kind.value, "parent_kind": parent_kind and parent_kind.value}
         )
 
 
-def _check_social_fields(kind: OrgKind, values: dict[str, Any]) -> None:
-    present = [name for name in SOCIAL_ORG_FIELDS if values.get(name) is not None]
+def _check_social_fields(kind: OrgKind, filled: Iterable[str]) -> None:
+    """``filled``: the social-organization fields that will hold a value."""
+    given = set(filled)
     if kind is OrgKind.SOCIAL_ORG:
-        missing = [name for name in ("social_org_type", "credit_code") if values.get(name) is None]
+        missing = [name for name in _SOCIAL_ORG_REQUIRED if name not in given]
         if missing:
-            raise Unprocessable(
-                "org.social_fields_required",
-                "社会组织须填写类型和统一社会信用代码",
-                "A social organization needs its type and credit code",
-                details={"fields": missing},
-            )
-    elif present:
-        raise Unprocessable(
-            "org.social_fields_not_applicable",
-            "党组织不填写社会组织信息",
-            "Social-organization fields apply to social organizations only",
-            details={"fields": present},
-        )
+            raise SocialFieldsRequired(details={"fields": missing})
+    elif given:
+        present = [name for name in SOCIAL_ORG_FIELDS if name in given]
+        raise SocialFieldsNotApplicable(details={"fields": present})
+
+
+def _filled(source: SocialOrgFields | Organization) -> set[str]:
+    return {name for name in SOCIAL_ORG_FIELDS if getattr(source, name) is not None}
 
 
 async def _check_credit_code_free(
@@ -76,31 +69,37 @@ async def _check_credit_code_free(
         return
     holder = await session.scalar(select(Organization.id).where(Organization.credit_code == code))
     if holder is not None and holder != own_id:
-        raise Conflict(
-            "org.credit_code_taken", "统一社会信用代码已被登记", "Credit code already registered"
-        )
+        raise CreditCodeTaken()
 
 
-async def create(session: AsyncSession, scope: Scope, values: dict[str, Any]) -> Organization:
-    parent_id = values.pop("parent_id", None)
-    kind = OrgKind(values["kind"])
-    if parent_id is None:
+async def create(
+    session: AsyncSession, scope: Scope, body: OrgCreate, *, now: datetime
+) -> Organization:
+    if body.parent_id is None:
         if not scope.everywhere:
-            raise org_not_found()  # only system admins plant new roots
+            raise OrgNotFound()  # only system admins plant new roots
         parent = None
     else:
-        parent = await get_in_scope(session, scope, parent_id)
-    _check_parent_kind(kind, parent)
-    _check_social_fields(kind, values)
-    await _check_credit_code_free(session, values.get("credit_code"), None)
-    org = Organization(parent_id=parent_id, depth=(parent.depth + 1) if parent else 0, **values)
+        parent = await get_in_scope(session, scope, body.parent_id)
+    _check_parent_kind(body.kind, parent)
+    _check_social_fields(body.kind, _filled(body))
+    await _check_credit_code_free(session, body.credit_code, None)
+    org = Organization(
+        parent_id=body.parent_id,
+        kind=body.kind,
+        name=body.name,
+        depth=(parent.depth + 1) if parent else 0,
+        **body.model_dump(include=set(SOCIAL_ORG_FIELDS)),
+        created_at=now,
+        updated_at=now,
+    )
     session.add(org)
     await session.flush()
     await session.execute(
         insert(OrgClosure).from_select(
             ["ancestor_id", "descendant_id", "depth"],
             select(OrgClosure.ancestor_id, literal(org.id), OrgClosure.depth + 1)
-            .where(OrgClosure.descendant_id == parent_id)
+            .where(OrgClosure.descendant_id == body.parent_id)
             .union_all(select(literal(org.id), literal(org.id), literal(0))),
         )
     )
@@ -108,27 +107,30 @@ async def create(session: AsyncSession, scope: Scope, values: dict[str, Any]) ->
 
 
 async def update_org(
-    session: AsyncSession, scope: Scope, org_id: int, changes: dict[str, Any]
+    session: AsyncSession, scope: Scope, org_id: int, body: OrgUpdate, *, now: datetime
 ) -> Organization:
     org = await get_in_scope(session, scope, org_id)
-    merged = {name: getattr(org, name) for name in SOCIAL_ORG_FIELDS} | {
-        k: v for k, v in changes.items() if k in SOCIAL_ORG_FIELDS
-    }
-    _check_social_fields(org.kind, merged)
-    if "credit_code" in changes:
-        await _check_credit_code_free(session, changes["credit_code"], org.id)
-    new_parent_id = changes.pop("parent_id", None)
-    if new_parent_id is not None and new_parent_id != org.parent_id:
-        await _move(session, scope, org, new_parent_id)
-    for name, value in changes.items():
-        if value is None and name == "name":
-            continue  # a required column: null means "leave as is", as for members
+    changes = body.model_dump(exclude_unset=True)
+    social = {name: value for name, value in changes.items() if name in SOCIAL_ORG_FIELDS}
+    filled = (_filled(org) - social.keys()) | {k for k, v in social.items() if v is not None}
+    _check_social_fields(org.kind, filled)
+    if "credit_code" in social:
+        await _check_credit_code_free(session, body.credit_code, org.id)
+    if body.parent_id is not None and body.parent_id != org.parent_id:
+        await _move(session, scope, org, body.parent_id, now)
+    if body.name is not None:  # a required column: null means "leave as is", as for members
+        org.name = body.name
+    for name, value in social.items():
         setattr(org, name, value)
+    if session.is_modified(org):
+        org.updated_at = now
     await session.flush()
     return org
 
 
-async def _move(session: AsyncSession, scope: Scope, org: Organization, new_parent_id: int) -> None:
+async def _move(
+    session: AsyncSession, scope: Scope, org: Organization, new_parent_id: int, now: datetime
+) -> None:
     parent = await get_in_scope(session, scope, new_parent_id)
     _check_parent_kind(org.kind, parent)
     inside = await session.scalar(
@@ -137,9 +139,7 @@ async def _move(session: AsyncSession, scope: Scope, org: Organization, new_pare
         )
     )
     if inside is not None:
-        raise Unprocessable(
-            "org.cycle", "不能移动到自己的下级组织之下", "Cannot move under its own subtree"
-        )
+        raise OrgCycle()
     subtree = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org.id)
     await session.execute(
         delete(OrgClosure)
@@ -162,7 +162,7 @@ async def _move(session: AsyncSession, scope: Scope, org: Organization, new_pare
     await session.execute(
         update(Organization)
         .where(Organization.id.in_(subtree))
-        .values(depth=Organization.depth + shift)
+        .values(depth=Organization.depth + shift, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     org.parent_id = parent.id
@@ -172,16 +172,14 @@ async def _move(session: AsyncSession, scope: Scope, org: Organization, new_pare
 async def delete_org(session: AsyncSession, scope: Scope, org_id: int) -> None:
     org = await get_in_scope(session, scope, org_id)
     if await session.scalar(select(func.count()).where(Organization.parent_id == org.id)):
-        raise Conflict(
-            "org.has_children", "该组织下仍有下级组织", "The organization still has children"
-        )
+        raise OrgHasChildren()
     people = await session.scalar(
         select(func.count()).where(
             (Member.relation_org_id == org.id) | (Member.workplace_org_id == org.id)
         )
     )
     if people:
-        raise Conflict("org.has_members", "该组织仍有党员", "The organization still has members")
+        raise OrgHasMembers()
     await session.execute(delete(RoleAssignment).where(RoleAssignment.org_id == org.id))
     await session.execute(delete(OrgClosure).where(OrgClosure.descendant_id == org.id))
     await session.delete(org)

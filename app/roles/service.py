@@ -4,16 +4,18 @@ granter must manage roles over that organization and see the person receiving it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from app.auth.scope import Scope
-from app.errors import Conflict, NotFound, Unprocessable
 from app.members import service as members_service
-from app.models import Member, Organization, OrgKind, Role, RoleAssignment
+from app.models import OrgKind, Role, RoleAssignment
 from app.models.orgs import BRANCH_KINDS
 from app.orgs import service as orgs_service
+from app.roles.errors import InvalidOrgKind, RoleAlreadyHeld, RoleNotFound, RoleNotGrantable
 
 # Which organizations each role can be held on.
 ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
@@ -23,17 +25,31 @@ ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
 }
 
 
-async def list_on_org(
-    session: AsyncSession, scope: Scope, org_id: int
-) -> Sequence[Row[RoleAssignment, str]]:
+async def get_in_scope(session: AsyncSession, scope: Scope, assignment_id: int) -> RoleAssignment:
+    """A role held on an organization of the scope; a system admin's (held on none) is never
+    found here, so it cannot be revoked through the API."""
+    assignment = await session.scalar(
+        select(RoleAssignment).where(
+            RoleAssignment.id == assignment_id,
+            RoleAssignment.org_id.is_not(None),
+            scope.covers(RoleAssignment.org_id),
+        )
+    )
+    if assignment is None:
+        raise RoleNotFound()
+    return assignment
+
+
+async def list_on_org(session: AsyncSession, scope: Scope, org_id: int) -> Sequence[RoleAssignment]:
+    """The roles held on the organization, each with its member loaded."""
     await orgs_service.get_in_scope(session, scope, org_id)
-    rows = await session.execute(
-        select(RoleAssignment, Member.name)
-        .join(Member, Member.id == RoleAssignment.member_id)
+    query = (
+        select(RoleAssignment)
+        .options(joinedload(RoleAssignment.member, innerjoin=True))
         .where(RoleAssignment.org_id == org_id)
         .order_by(RoleAssignment.id)
     )
-    return rows.all()
+    return (await session.scalars(query)).all()
 
 
 async def grant(
@@ -43,22 +59,16 @@ async def grant(
     org_id: int,
     member_id: int,
     role: Role,
-) -> tuple[RoleAssignment, Member]:
-    org: Organization = await orgs_service.get_in_scope(session, manage_scope, org_id)
+    *,
+    now: datetime,
+) -> RoleAssignment:
+    """The new assignment, with its member loaded."""
+    org = await orgs_service.get_in_scope(session, manage_scope, org_id)
     allowed = ROLE_ORG_KINDS.get(role)
     if allowed is None:
-        raise Unprocessable(
-            "role.not_grantable",
-            "系统管理员只能通过命令行设置",
-            "System admins are made with the CLI",
-        )
+        raise RoleNotGrantable()
     if org.kind not in allowed:
-        raise Unprocessable(
-            "role.invalid_org_kind",
-            "该角色不能设在此类组织上",
-            "This role cannot be held on this kind of organization",
-            details={"role": role.value, "org_kind": org.kind.value},
-        )
+        raise InvalidOrgKind(details={"role": role.value, "org_kind": org.kind.value})
     member = await members_service.get_in_scope(session, member_scope, member_id)
     existing = await session.scalar(
         select(RoleAssignment.id).where(
@@ -68,24 +78,16 @@ async def grant(
         )
     )
     if existing is not None:
-        raise Conflict(
-            "role.already_held", "该成员已担任此角色", "The member already holds this role"
-        )
-    assignment = RoleAssignment(member_id=member.id, org_id=org.id, role=role)
+        raise RoleAlreadyHeld()
+    assignment = RoleAssignment(
+        member=member, org_id=org.id, role=role, created_at=now, updated_at=now
+    )
     session.add(assignment)
     await session.flush()
-    return assignment, member
+    return assignment
 
 
 async def revoke(session: AsyncSession, scope: Scope, assignment_id: int) -> None:
-    assignment = await session.scalar(
-        select(RoleAssignment).where(
-            RoleAssignment.id == assignment_id,
-            RoleAssignment.org_id.is_not(None),
-            scope.covers(RoleAssignment.org_id),
-        )
-    )
-    if assignment is None:
-        raise NotFound("role.not_found", "角色任命不存在", "Role assignment not found")
+    assignment = await get_in_scope(session, scope, assignment_id)
     await session.delete(assignment)
     await session.flush()

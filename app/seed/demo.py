@@ -5,7 +5,7 @@ logins and the other staff included). Deterministic, one transaction, idempotent
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from app.integrations.wechat.fake import fake_openid
 from app.kit.crypto import FieldCipher
 from app.kit.identifiers import make_credit_code, make_id_number
 from app.members import service as members_service
+from app.members.schemas import MemberCreate
 from app.models import (
     Account,
     AffiliationMode,
@@ -33,6 +34,7 @@ from app.models import (
     SocialOrgType,
 )
 from app.orgs import service as orgs_service
+from app.orgs.schemas import OrgCreate
 from app.seed.news import seed_news
 
 DEMO_LOGINS: dict[str, str] = {
@@ -204,7 +206,9 @@ async def _orgs(
 
     async def make(values: dict[str, Any], parent: Organization | None) -> Organization:
         values["parent_id"] = parent.id if parent else None
-        return await orgs_service.create(session, EVERYWHERE, values)
+        return await orgs_service.create(
+            session, EVERYWHERE, OrgCreate(**values), now=datetime.now(UTC)
+        )
 
     party: dict[Any, Organization] = {
         "root": await make({"kind": OrgKind.COMMITTEE, "name": ROOT_NAME}, None)
@@ -247,7 +251,9 @@ async def _seed(session: AsyncSession, cipher: FieldCipher, today: date) -> None
     }
 
     async def add(values: dict[str, Any]) -> Member:
-        return await members_service.create(session, EVERYWHERE, cipher, values, today)
+        return await members_service.create(
+            session, EVERYWHERE, cipher, MemberCreate(**values), today=today, now=datetime.now(UTC)
+        )
 
     def party_member(branch: Organization, age: tuple[int, int] = (35, 60)) -> dict[str, Any]:
         values = people.person(age) | {

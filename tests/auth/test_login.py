@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.integrations.wechat.fake import fake_wechat_handler
+from app.kit.clock import FrozenClock
 from app.models import Account, OrgKind, RefreshToken
 from tests.factories import Factory
 from tests.fixtures.wechat import FakeWeChat
@@ -28,14 +32,15 @@ async def count(db: AsyncSession, model: type[Any]) -> int:
 
 
 async def test_first_login_creates_the_account(
-    client: httpx.AsyncClient, db: AsyncSession, wechat: FakeWeChat, settings: Settings
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     response = await client.post(LOGIN, json={"code": "abc123"})
 
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
-    assert body["access_token"] and body["refresh_token"]
+    assert body["access_token"]
+    assert body["refresh_token"]
     assert body["expires_in"] == 900
     assert body["refresh_expires_in"] == settings.refresh_token_days * 86400
     assert body["member_id"] is None
@@ -53,6 +58,22 @@ async def test_first_login_creates_the_account(
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     assert me.json()["account_id"] == body["account_id"]
+
+
+async def test_login_times_come_from_the_clock(
+    client: httpx.AsyncClient, db: AsyncSession, app: FastAPI
+) -> None:
+    first_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    app.state.runtime.clock = clock = FrozenClock(first_at)
+    await client.post(LOGIN, json={"code": "abc123"})
+    clock.advance(days=1)
+
+    await client.post(LOGIN, json={"code": "abc123"})
+
+    [account] = (await db.scalars(select(Account))).all()
+    await db.commit()
+    assert account.created_at == first_at
+    assert account.last_login_at == account.updated_at == clock.now()
 
 
 async def test_code2session_is_called_with_the_app_credentials(
@@ -87,6 +108,45 @@ async def test_second_login_finds_the_same_account(
     assert len(set(families)) == 2
 
 
+async def test_a_slow_code2session_holds_up_no_other_request(
+    client: httpx.AsyncClient, db: AsyncSession, wechat: FakeWeChat
+) -> None:
+    """The login asks WeChat before its first statement on the writer session: on SQLite
+    that statement takes the write lock, which another user's refresh (a writer) would
+    otherwise wait for as long as WeChat takes."""
+    other = await client.post(LOGIN, json={"code": "other-user"})
+    asked, answer = asyncio.Event(), asyncio.Event()
+
+    async def slow_code2session(request: httpx.Request) -> httpx.Response:
+        if request.url.params["js_code"] == "slow":
+            asked.set()
+            await answer.wait()
+        return fake_wechat_handler(request)
+
+    wechat.overrides[CODE2SESSION] = slow_code2session
+    login = asyncio.create_task(client.post(LOGIN, json={"code": "slow"}))
+    try:
+        await asyncio.wait_for(asked.wait(), timeout=10)
+        refreshed = await asyncio.wait_for(
+            client.post(
+                "/api/v1/auth/refresh", json={"refresh_token": other.json()["refresh_token"]}
+            ),
+            timeout=10,
+        )
+        assert refreshed.status_code == 200, refreshed.text
+        assert not login.done()  # still waiting for WeChat
+    finally:
+        answer.set()
+
+    response = await asyncio.wait_for(login, timeout=10)
+    assert response.status_code == 200, response.text
+    account = await db.scalar(select(Account).where(Account.id == response.json()["account_id"]))
+    await db.commit()
+    assert account is not None
+    assert account.openid == "fake-slow"
+    assert await count(db, RefreshToken) == 3  # other's login and refresh, and this login
+
+
 async def test_login_of_a_linked_account_answers_its_member(
     client: httpx.AsyncClient, factory: Factory
 ) -> None:
@@ -101,11 +161,11 @@ async def test_login_of_a_linked_account_answers_its_member(
 
 
 def errcode(code: int, message: str = "error") -> Callable[[httpx.Request], httpx.Response]:
-    return lambda request: httpx.Response(200, json={"errcode": code, "errmsg": message})
+    return lambda _request: httpx.Response(200, json={"errcode": code, "errmsg": message})
 
 
 def http_status(status: int) -> Callable[[httpx.Request], httpx.Response]:
-    return lambda request: httpx.Response(status, text="upstream trouble")
+    return lambda _request: httpx.Response(status, text="upstream trouble")
 
 
 def connect_timeout(request: httpx.Request) -> httpx.Response:
@@ -120,17 +180,17 @@ def connection_refused(request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError("connection refused", request=request)
 
 
-def no_openid(request: httpx.Request) -> httpx.Response:
+def no_openid(_request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"session_key": "k", "errcode": 0, "errmsg": "ok"})
 
 
-def not_json(request: httpx.Request) -> httpx.Response:
+def not_json(_request: httpx.Request) -> httpx.Response:
     return httpx.Response(
         200, text="<html>502 Bad Gateway</html>", headers={"content-type": "text/html"}
     )
 
 
-def json_array(request: httpx.Request) -> httpx.Response:
+def json_array(_request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json=[{"openid": "fake-x"}])
 
 
@@ -282,6 +342,12 @@ async def test_login_of_a_disabled_account_is_refused(
 
     response = await client.post(LOGIN, json={"code": "blocked"})
 
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "auth.account_disabled"
+    # 401 as on every other request of a disabled account: the mini-program drops its
+    # tokens and shows the sign-in page.
+    assert response.status_code == 401
+    assert response.json()["error"] == {
+        "code": "auth.account_disabled",
+        "message": "账号不可用",
+        "details": {},
+    }
     assert await count(db, RefreshToken) == 1  # no session for it

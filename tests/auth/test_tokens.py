@@ -283,8 +283,8 @@ FORGED: list[tuple[str, Callable[[Forge], str], str, str]] = [
         "auth.invalid_token",
         "InvalidSubjectError",
     ),
-    ("garbage", lambda f: "this-is-not-a-jwt", "auth.invalid_token", "malformed"),
-    ("three_garbage_parts", lambda f: "a.b.c", "auth.invalid_token", "malformed"),
+    ("garbage", lambda _f: "this-is-not-a-jwt", "auth.invalid_token", "malformed"),
+    ("three_garbage_parts", lambda _f: "a.b.c", "auth.invalid_token", "malformed"),
 ]
 
 

@@ -3,16 +3,21 @@ account to the member record a branch entered with that number."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.integrations.wechat.fake import fake_wechat_handler
+from app.kit.clock import FrozenClock
 from app.models import Account, Member, Role
 from tests.factories import Factory, World, build_world, unique_id_number
 from tests.fixtures.wechat import FakeWeChat
@@ -98,7 +103,7 @@ async def test_me_needs_a_token(client: httpx.AsyncClient) -> None:
 
 
 async def test_binding_the_phone_links_the_one_member_with_that_number(
-    client: httpx.AsyncClient, factory: Factory, world: World, wechat: FakeWeChat, db: AsyncSession
+    client: httpx.AsyncClient, factory: Factory, world: World, db: AsyncSession
 ) -> None:
     member = await factory.member(world.branch_a1, name="李党员", phone="13812345678")
     await factory.member(world.branch_a1, name="别人", phone="13900001111")
@@ -124,10 +129,80 @@ async def test_binding_the_phone_links_the_one_member_with_that_number(
     assert me.json()["member"]["name"] == "李党员"
 
 
+async def test_a_slow_phone_number_call_holds_up_no_other_request(
+    client: httpx.AsyncClient, factory: Factory, world: World, wechat: FakeWeChat, db: AsyncSession
+) -> None:
+    """While WeChat keeps a bind waiting, another member reads their page and a secretary
+    changes a record. On SQLite the bind's writer session sends BEGIN IMMEDIATE with its first
+    statement and holds the database's one write lock until it commits: were that statement
+    sent before the WeChat call, both requests would queue behind the lock for as long as
+    WeChat takes (the busy timeout is 30 seconds), and this test would fail on the guards."""
+    member = await factory.member(world.branch_a1, name="李党员", phone="13812345678")
+    binder = await factory.account()
+    reader = await factory.actor(None, None, relation=world.branch_a1)
+    secretary = await factory.actor(Role.SECRETARY, world.branch_a1)
+    record = await factory.member(world.branch_a1, name="待修改")
+    asked, answer = asyncio.Event(), asyncio.Event()
+
+    async def slow_phone_number(request: httpx.Request) -> httpx.Response:
+        asked.set()
+        await answer.wait()
+        return fake_wechat_handler(request)
+
+    wechat.overrides[GET_PHONE] = slow_phone_number
+    bind = asyncio.create_task(
+        client.post(PHONE, json={"code": "13812345678"}, headers=factory.headers_for(binder))
+    )
+    try:
+        await asyncio.wait_for(asked.wait(), timeout=10)
+
+        me = await asyncio.wait_for(client.get(ME, headers=reader.headers), timeout=10)
+        assert me.status_code == 200, me.text
+        assert me.json()["member"]["id"] == reader.member.id
+        changed = await asyncio.wait_for(
+            client.patch(
+                f"/api/v1/members/{record.id}", json={"name": "已修改"}, headers=secretary.headers
+            ),
+            timeout=10,
+        )
+        assert changed.status_code == 200, changed.text
+        assert (await fresh(db, Member, record.id)).name == "已修改"
+        assert not bind.done()  # still waiting for WeChat
+    finally:
+        answer.set()
+
+    response = await asyncio.wait_for(bind, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json()["phone"] == "138****5678"
+    assert response.json()["member"]["id"] == member.id
+    assert (await fresh(db, Account, binder.id)).phone == "13812345678"
+    assert (await fresh(db, Member, member.id)).account_id == binder.id
+    assert len(wechat.calls_to(GET_PHONE)) == 1
+
+
+async def test_binding_dates_the_changed_rows_by_the_clock(
+    client: httpx.AsyncClient, factory: Factory, world: World, db: AsyncSession, app: FastAPI
+) -> None:
+    member = await factory.member(world.branch_a1, phone="13812345678")
+    account = await factory.account()
+    bound_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    app.state.runtime.clock = FrozenClock(bound_at)
+
+    response = await client.post(
+        PHONE, json={"code": "13812345678"}, headers=factory.headers_for(account)
+    )
+
+    assert response.status_code == 200, response.text
+    assert (await fresh(db, Account, account.id)).updated_at == bound_at
+    linked = await fresh(db, Member, member.id)
+    assert (linked.account_id, linked.updated_at) == (account.id, bound_at)
+    assert datetime.fromisoformat(response.json()["member"]["updated_at"]) == bound_at
+
+
 async def test_phone_call_carries_the_access_token_from_stable_token(
     client: httpx.AsyncClient, factory: Factory, wechat: FakeWeChat, settings: Settings
 ) -> None:
-    wechat.overrides[STABLE_TOKEN] = lambda request: httpx.Response(
+    wechat.overrides[STABLE_TOKEN] = lambda _request: httpx.Response(
         200, json={"access_token": "token-from-stable-token", "expires_in": 7200}
     )
     account = await factory.account()
@@ -210,7 +285,7 @@ async def test_invalid_phone_code_is_401_and_stores_nothing(
     db: AsyncSession,
     errcode: int,
 ) -> None:
-    wechat.overrides[GET_PHONE] = lambda request: httpx.Response(
+    wechat.overrides[GET_PHONE] = lambda _request: httpx.Response(
         200, json={"errcode": errcode, "errmsg": "invalid code"}
     )
     member = await factory.member(world.branch_a1, phone="13812345678")
@@ -230,7 +305,7 @@ async def test_invalid_phone_code_is_401_and_stores_nothing(
 async def test_wechat_down_while_binding_is_503(
     client: httpx.AsyncClient, factory: Factory, wechat: FakeWeChat, db: AsyncSession
 ) -> None:
-    wechat.overrides[GET_PHONE] = lambda request: httpx.Response(503, text="busy")
+    wechat.overrides[GET_PHONE] = lambda _request: httpx.Response(503, text="busy")
     account = await factory.account()
 
     response = await client.post(

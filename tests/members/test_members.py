@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from app.kit.clock import FrozenClock
 from app.kit.identifiers import make_id_number
 from app.models import AuditEvent, Member, PartyStatus, Role
 from tests.factories import Factory, World, build_world, unique_id_number
@@ -294,12 +295,15 @@ async def test_create_patch_and_delete(
     assert body["joined_party_on"] == "2015-07-01"
     assert body["relation_org_id"] == world.branch_a1.id
     assert body["workplace_org_id"] == world.social_a1.id
-    assert body["is_mobile"] is False and body["is_lost_contact"] is False
+    assert body["is_mobile"] is False
+    assert body["is_lost_contact"] is False
     assert body["has_account"] is False
 
     row = await member_row(app, body["id"])
     assert row is not None
-    assert row.name == "孙八" and row.phone == "13812345678" and row.birth_date == date(1990, 3, 7)
+    assert row.name == "孙八"
+    assert row.phone == "13812345678"
+    assert row.birth_date == date(1990, 3, 7)
     assert row.id_number_cipher is not None
     assert id_number.encode() not in row.id_number_cipher
     assert app.state.runtime.cipher.decrypt(row.id_number_cipher, context=ID_CONTEXT) == id_number
@@ -327,7 +331,9 @@ async def test_create_patch_and_delete(
     assert patched.json()["is_lost_contact"] is True
     assert patched.json()["id_number"] == body["id_number"]  # untouched
     row = await member_row(app, body["id"])
-    assert row is not None and row.phone == "13987654321" and row.name == "孙八妹"
+    assert row is not None
+    assert row.phone == "13987654321"
+    assert row.name == "孙八妹"
 
     # Null for a required field leaves it; null for an optional one clears it.
     cleared = await client.patch(
@@ -346,7 +352,8 @@ async def test_create_patch_and_delete(
     )
     assert replaced.status_code == 200, replaced.text
     row = await member_row(app, body["id"])
-    assert row is not None and row.id_number_cipher is not None
+    assert row is not None
+    assert row.id_number_cipher is not None
     assert app.state.runtime.cipher.decrypt(row.id_number_cipher, context=ID_CONTEXT) == new_id
 
     deleted = await client.delete(f"{MEMBERS}/{body['id']}", headers=secretary.headers)
@@ -356,6 +363,42 @@ async def test_create_patch_and_delete(
     assert gone.status_code == 404
     assert error_code(gone) == "member.not_found"
     assert_nothing_unmasked(responses)
+
+
+async def test_times_come_from_the_clock(
+    client: httpx.AsyncClient, factory: Factory, app: FastAPI
+) -> None:
+    world = await build_world(factory)
+    secretary = await factory.actor(Role.SECRETARY, world.branch_a1)
+    created_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    app.state.runtime.clock = clock = FrozenClock(created_at)
+
+    created = await client.post(
+        MEMBERS,
+        json={"name": "周九", "party_status": "full_member", "relation_org_id": world.branch_a1.id},
+        headers=secretary.headers,
+    )
+    assert created.status_code == 201, created.text
+    member_id = created.json()["id"]
+    assert datetime.fromisoformat(created.json()["created_at"]) == created_at
+    assert datetime.fromisoformat(created.json()["updated_at"]) == created_at
+
+    clock.advance(days=1)
+    same = await client.patch(
+        f"{MEMBERS}/{member_id}", json={"name": "周九"}, headers=secretary.headers
+    )
+    assert datetime.fromisoformat(same.json()["updated_at"]) == created_at  # nothing changed
+    changed = await client.patch(
+        f"{MEMBERS}/{member_id}", json={"is_mobile": True}, headers=secretary.headers
+    )
+    assert datetime.fromisoformat(changed.json()["created_at"]) == created_at
+    assert datetime.fromisoformat(changed.json()["updated_at"]) == clock.now()
+
+    clock.advance(hours=1)
+    read = await client.get(f"{MEMBERS}/{member_id}/sensitive", headers=secretary.headers)
+    assert read.status_code == 200, read.text
+    [event] = await audit_rows(app)
+    assert event.created_at == clock.now()
 
 
 async def test_birth_date_and_id_number_must_agree(
@@ -403,7 +446,8 @@ async def test_birth_date_and_id_number_must_agree(
     assert moved_birthday.status_code == 422
     assert error_code(moved_birthday) == "member.birth_date_mismatch"
     row = await member_row(app, member_id)
-    assert row is not None and row.birth_date == date(1990, 3, 7)
+    assert row is not None
+    assert row.birth_date == date(1990, 3, 7)
 
     # An ID number whose birth date lies in the future is refused, typed or derived.
     future = make_id_number("320102", date(2090, 1, 1), 1)
@@ -492,11 +536,9 @@ async def test_relation_and_workplace_kinds(
         assert response.status_code == status, (changes, response.text)
         assert error_code(response) == code
     row = await member_row(app, member.id)
-    assert (
-        row is not None
-        and row.relation_org_id == world.branch_a1.id
-        and row.workplace_org_id is None
-    )
+    assert row is not None
+    assert row.relation_org_id == world.branch_a1.id
+    assert row.workplace_org_id is None
 
 
 async def test_secretary_cannot_place_members_in_a_sibling_branch(
@@ -561,7 +603,8 @@ async def test_id_numbers_are_unique(
     assert error_code(patched) == "member.id_number_taken"
     # Re-sending one's own number is no conflict.
     own = await member_row(app, other.id)
-    assert own is not None and own.id_number_cipher is not None
+    assert own is not None
+    assert own.id_number_cipher is not None
     own_number = app.state.runtime.cipher.decrypt(own.id_number_cipher, context=ID_CONTEXT)
     same = await client.patch(
         f"{MEMBERS}/{other.id}", json={"id_number": own_number}, headers=admin.headers
@@ -598,7 +641,8 @@ async def test_sensitive_read_is_unmasked_and_audited(
     assert event.object_id == member.id
     assert event.org_id == world.branch_a1.id
     assert event.request_id == response.headers["x-request-id"]
-    assert id_number not in str(event.details) and "13812345678" not in str(event.details)
+    assert id_number not in str(event.details)
+    assert "13812345678" not in str(event.details)
 
     # The ordinary reads stay masked for the same caller.
     plain = await client.get(f"{MEMBERS}/{member.id}", headers=actor.headers)

@@ -338,7 +338,8 @@ async def test_staff_count_bounds(
     assert field_codes(huge) == {("body", "staff_count"): "less_than_equal"}
     async with app.state.runtime.sessionmaker() as session:
         row = await session.get(Organization, world.social_a1.id)
-    assert row is not None and row.staff_count is None
+    assert row is not None
+    assert row.staff_count is None
 
 
 async def test_messages_are_chinese_by_default_and_english_on_request(

@@ -65,7 +65,7 @@ async def assert_tree_consistent(app: FastAPI) -> None:
     parent_of = await parents(app)
     expected = closure_from_parents(parent_of)
     assert await closure_rows(app) == expected
-    expected_depths = {node: 0 for node in parent_of}
+    expected_depths = dict.fromkeys(parent_of, 0)
     for _, node, distance in expected:
         expected_depths[node] = max(expected_depths[node], distance)
     assert await depths(app) == expected_depths

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from app.kit.clock import FrozenClock
 from app.kit.identifiers import make_credit_code
 from app.models import Organization, OrgClosure, OrgKind, Role, RoleAssignment
 from tests.factories import Factory, build_world, unique_credit_code
@@ -47,8 +49,10 @@ async def test_committee_admin_creates_each_kind_under_a_parent_in_scope(
     assert body["name"] == "甲街道第一片区党委"  # surrounding spaces trimmed
     assert body["parent_id"] == world.street_a.id
     assert body["depth"] == world.street_a.depth + 1
-    assert body["credit_code"] is None and body["social_org_type"] is None
-    assert body["created_at"] and body["updated_at"]
+    assert body["credit_code"] is None
+    assert body["social_org_type"] is None
+    assert body["created_at"]
+    assert body["updated_at"]
 
     general = await client.post(
         ORGS,
@@ -100,7 +104,9 @@ async def test_committee_admin_creates_each_kind_under_a_parent_in_scope(
 
     row = await load_org(app, created["id"])
     assert row is not None
-    assert row.name == "片区志愿者协会" and row.credit_code == code and row.staff_count == 12
+    assert row.name == "片区志愿者协会"
+    assert row.credit_code == code
+    assert row.staff_count == 12
     fetched = await client.get(f"{ORGS}/{created['id']}", headers=admin.headers)
     assert fetched.status_code == 200
     assert fetched.json() == created
@@ -138,7 +144,8 @@ async def test_social_org_needs_type_and_credit_code(
     assert cleared.status_code == 422
     assert error_code(cleared) == "org.social_fields_required"
     row = await load_org(app, world.social_a1.id)
-    assert row is not None and row.credit_code == world.social_a1.credit_code
+    assert row is not None
+    assert row.credit_code == world.social_a1.credit_code
 
 
 @pytest.mark.parametrize(
@@ -205,7 +212,8 @@ async def test_duplicate_credit_code_is_a_conflict(
     assert theirs.status_code == 409
     assert error_code(theirs) == "org.credit_code_taken"
     row = await load_org(app, world.social_a2.id)
-    assert row is not None and row.credit_code == world.social_a2.credit_code
+    assert row is not None
+    assert row.credit_code == world.social_a2.credit_code
 
     # Re-sending its own code is no conflict.
     own = await client.patch(
@@ -235,7 +243,8 @@ async def test_lowercase_credit_code_is_stored_uppercase(
     assert created.status_code == 201, created.text
     assert created.json()["credit_code"] == code
     row = await load_org(app, created.json()["id"])
-    assert row is not None and row.credit_code == code
+    assert row is not None
+    assert row.credit_code == code
 
     # The same code in lowercase is still the same code.
     again = await client.post(
@@ -272,6 +281,43 @@ async def test_patch_changes_details_and_keeps_the_rest(
     assert (row.name, row.rating, row.staff_count) == ("甲一志愿者协会", "3A", 0)
 
 
+async def test_times_come_from_the_clock(
+    client: httpx.AsyncClient, factory: Factory, app: FastAPI
+) -> None:
+    world = await build_world(factory)
+    admin = await factory.actor(Role.COMMITTEE_ADMIN, world.city)
+    created_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    app.state.runtime.clock = clock = FrozenClock(created_at)
+
+    created = await client.post(
+        ORGS, json=org_body("branch", "新支部", world.street_a.id), headers=admin.headers
+    )
+    assert created.status_code == 201, created.text
+    assert datetime.fromisoformat(created.json()["created_at"]) == created_at
+    assert datetime.fromisoformat(created.json()["updated_at"]) == created_at
+
+    clock.advance(days=1)
+    patched = await client.patch(
+        f"{ORGS}/{created.json()['id']}", json={"name": "改名支部"}, headers=admin.headers
+    )
+    assert datetime.fromisoformat(patched.json()["created_at"]) == created_at
+    assert datetime.fromisoformat(patched.json()["updated_at"]) == clock.now()
+
+    # A move changes the depth of the whole subtree, and so its rows' updated_at.
+    clock.advance(days=1)
+    moved = await client.patch(
+        f"{ORGS}/{world.branch_a1.id}", json={"parent_id": world.street_b.id}, headers=admin.headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert datetime.fromisoformat(moved.json()["updated_at"]) == clock.now()
+    social = await load_org(app, world.social_a1.id)
+    assert social is not None
+    assert social.updated_at == clock.now()
+    untouched = await load_org(app, world.branch_a2.id)
+    assert untouched is not None
+    assert untouched.updated_at == world.branch_a2.updated_at
+
+
 async def test_patch_with_null_name_keeps_the_name(
     client: httpx.AsyncClient, factory: Factory, app: FastAPI
 ) -> None:
@@ -284,7 +330,8 @@ async def test_patch_with_null_name_keeps_the_name(
     assert patched.status_code == 200, patched.text
     assert patched.json()["name"] == "甲一支部"
     row = await load_org(app, world.branch_a1.id)
-    assert row is not None and row.name == "甲一支部"
+    assert row is not None
+    assert row.name == "甲一支部"
 
 
 async def test_list_filters_by_kind_parent_and_name(
@@ -496,7 +543,8 @@ async def test_roles_without_orgs_write_cannot_create(
         assert refused.status_code == 403
         assert error_code(refused) == "auth.forbidden"
     row = await load_org(app, world.branch_a1.id)
-    assert row is not None and row.name == "甲一支部"
+    assert row is not None
+    assert row.name == "甲一支部"
     assert await count_orgs(app) == before
 
     # Reading is still allowed, within the branch.

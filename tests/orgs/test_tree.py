@@ -162,7 +162,8 @@ async def test_moving_under_its_own_descendant_is_a_cycle(
 
     assert (await closure_rows(app), await parents(app), await depths(app)) == before
     row = await load_org(app, world.street_a.id)
-    assert row is not None and row.name == "甲街道工委"
+    assert row is not None
+    assert row.name == "甲街道工委"
 
 
 async def test_invalid_parent_kinds_are_refused(

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.clock import FrozenClock
 from app.models import Role, RoleAssignment
 from tests.factories import Factory, build_world
 
 
 async def test_committee_admin_grants_and_revokes_secretary(
-    client: httpx.AsyncClient, factory: Factory, db: AsyncSession
+    client: httpx.AsyncClient, factory: Factory
 ) -> None:
     world = await build_world(factory)
     admin = await factory.actor(Role.COMMITTEE_ADMIN, world.street_a)
@@ -96,3 +100,24 @@ async def test_secretary_cannot_manage_roles(client: httpx.AsyncClient, factory:
     )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "auth.forbidden"
+
+
+async def test_a_grant_is_dated_by_the_clock(
+    client: httpx.AsyncClient, factory: Factory, app: FastAPI
+) -> None:
+    world = await build_world(factory)
+    admin = await factory.actor(Role.COMMITTEE_ADMIN, world.street_a)
+    member = await factory.member(world.branch_a1, name="王书记")
+    granted_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    app.state.runtime.clock = FrozenClock(granted_at)
+
+    granted = await client.post(
+        f"/api/v1/orgs/{world.branch_a1.id}/roles",
+        json={"member_id": member.id, "role": "instructor"},
+        headers=admin.headers,
+    )
+
+    assert granted.status_code == 201, granted.text
+    assert datetime.fromisoformat(granted.json()["created_at"]) == granted_at
+    listed = await client.get(f"/api/v1/orgs/{world.branch_a1.id}/roles", headers=admin.headers)
+    assert listed.json() == [granted.json()]

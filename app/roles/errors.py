@@ -1,0 +1,34 @@
+"""The codes of granting and revoking roles."""
+
+from __future__ import annotations
+
+from app.errors import Conflict, NotFound, Unprocessable
+
+
+class RoleNotFound(NotFound):
+    """No such assignment, or one on an organization outside the caller's scope (a system
+    admin's, held on no organization, is never found here)."""
+
+    code = "role.not_found"
+    message_zh = "角色任命不存在"
+    message_en = "Role assignment not found"
+
+
+class RoleNotGrantable(Unprocessable):
+    code = "role.not_grantable"
+    message_zh = "系统管理员只能通过命令行设置"
+    message_en = "System admins are made with the CLI"
+
+
+class InvalidOrgKind(Unprocessable):
+    """details.role, details.org_kind."""
+
+    code = "role.invalid_org_kind"
+    message_zh = "该角色不能设在此类组织上"
+    message_en = "This role cannot be held on this kind of organization"
+
+
+class RoleAlreadyHeld(Conflict):
+    code = "role.already_held"
+    message_zh = "该成员已担任此角色"
+    message_en = "The member already holds this role"
