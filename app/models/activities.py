@@ -20,7 +20,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.kit.clock import utcnow
 from app.models.base import Base, TimestampMixin, str_enum
 
 
@@ -226,7 +225,7 @@ class MinutesAttachment(Base):
     uploaded_by_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
 
 class ActivityEventKind(enum.StrEnum):
@@ -250,7 +249,7 @@ class ActivityEvent(Base):
         str_enum(ActivityEventKind, "activity_event_kind")
     )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
     # When it should go out: now for changes, some time before the start for a reminder.
     due_at: Mapped[datetime] = mapped_column(index=True)
     delivered_at: Mapped[datetime | None]
