@@ -75,7 +75,7 @@ def _figures(summary: service.RosterSummary) -> Figures:
 async def _roster(
     session: DbSession, runtime: Runtime, caller: Principal, activity_id: int
 ) -> tuple[Activity, bool, list[service.RosterLine]]:
-    activity = await activities_service.get_managed(
+    activity = await activities_service.get_in_scope(
         session, caller.scope(Permission.ATTENDANCE_READ), activity_id
     )
     closed = service.checkin_closed(activity, runtime.settings, runtime.clock.now())

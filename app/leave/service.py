@@ -82,7 +82,9 @@ async def request_leave(
     now: datetime,
 ) -> int:
     """The id of the new or reopened request."""
-    activity = await activities_service.get_visible(session, principal, manage_scope, activity_id)
+    activity = await activities_service.get_visible_to_member(
+        session, manage_scope, activity_id, member_id=principal.member_id
+    )
     _refuse_unless_open(activity, now)
     expected = await session.scalar(
         select(
@@ -131,7 +133,9 @@ async def withdraw(
     *,
     now: datetime,
 ) -> None:
-    activity = await activities_service.get_visible(session, principal, manage_scope, activity_id)
+    activity = await activities_service.get_visible_to_member(
+        session, manage_scope, activity_id, member_id=principal.member_id
+    )
     existing = await _lock_own(session, activity.id, member_id)
     if existing is None or existing.status not in ACTIVE:
         raise leave_not_found()
@@ -152,7 +156,7 @@ async def decide(
     account_id: int,
     now: datetime,
 ) -> int:
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
     leave = await session.scalar(
         select(LeaveRequest)
         .where(LeaveRequest.id == leave_id, LeaveRequest.activity_id == activity.id)
@@ -189,7 +193,7 @@ async def view(session: AsyncSession, leave_id: int) -> LeaveRow:
 async def list_for_activity(
     session: AsyncSession, manage_scope: Scope, activity_id: int
 ) -> Sequence[LeaveRow]:
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
     rows = await session.execute(
         _VIEW.where(LeaveRequest.activity_id == activity.id).order_by(LeaveRequest.id)
     )

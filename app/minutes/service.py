@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.activities import service as activities_service
+from app.activities.errors import ActivityNotFound
 from app.auth.permissions import Permission
 from app.auth.scope import Principal, Scope
 from app.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
@@ -94,7 +95,7 @@ async def get_readable(session: AsyncSession, principal: Principal, activity_id:
         )
     ).one_or_none()
     if row is None:
-        raise activities_service.activity_not_found()
+        raise ActivityNotFound()
     return Access(row.Activity, bool(row.can_manage), bool(row.can_review))
 
 
@@ -134,7 +135,7 @@ async def save(
     now: datetime,
 ) -> Minutes:
     """Create or replace the minutes of an activity that has started."""
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
     if activity.status is not ActivityStatus.PUBLISHED:
         raise Conflict(
             "minutes.activity_not_held",
@@ -163,7 +164,7 @@ async def save(
 async def review(
     session: AsyncSession, review_scope: Scope, activity_id: int, *, account_id: int, now: datetime
 ) -> Minutes:
-    activity = await activities_service.get_managed(session, review_scope, activity_id)
+    activity = await activities_service.get_in_scope(session, review_scope, activity_id)
     minutes = await get_minutes(session, activity.id, lock=True)
     if minutes.reviewed_at is not None:
         raise minutes_reviewed()
@@ -200,7 +201,7 @@ async def open_for_attachments(
     session: AsyncSession, manage_scope: Scope, activity_id: int
 ) -> Activity:
     """The activity, if the caller manages it and its minutes are not reviewed yet."""
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
     await _refuse_if_reviewed(session, activity.id)
     return activity
 
@@ -301,7 +302,7 @@ async def delete_attachment(
     session: AsyncSession, manage_scope: Scope, activity_id: int, attachment_id: int
 ) -> str:
     """Removes the row; returns the storage key, to delete once the transaction commits."""
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
     attachment = await get_attachment(session, activity.id, attachment_id)
     await _refuse_if_reviewed(session, activity.id)
     await session.delete(attachment)

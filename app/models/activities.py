@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.models.base import Base, TimestampMixin, str_enum
 
@@ -100,6 +100,12 @@ class Activity(TimestampMixin, Base):
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
+
+    # Shown with an activity, never stored: activities_service.shown() fills them for an answer.
+    # "ended" depends on the clock, so the status readers see is not a column.
+    shown_status: Mapped[str] = query_expression(expire_on_flush=False)
+    co_hosts: Mapped[list[MassOrg]] = query_expression(expire_on_flush=False)
+    expected_count: Mapped[int] = query_expression(expire_on_flush=False)
 
 
 class ActivityCoHost(Base):
