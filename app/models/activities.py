@@ -156,6 +156,11 @@ class LeaveRequest(TimestampMixin, Base):
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(String(200))
 
+    # Shown with a request, never stored: loaded by leave_service's queries (with_expression).
+    member_name: Mapped[str] = query_expression()
+    activity_title: Mapped[str] = query_expression()
+    activity_starts_at: Mapped[datetime] = query_expression()
+
 
 class CheckInMethod(enum.StrEnum):
     ROTATING_CODE = "rotating_code"
