@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from app.kit.clock import FrozenClock
 from app.minutes.service import DOCX
-from app.models import MinutesAttachment, Role
+from app.models import Activity, MinutesAttachment, Role
 from tests.factories import Actor, Factory, World, build_world
 from tests.leave.helpers import V1, create_activity, snapshot
 
@@ -496,3 +497,79 @@ async def test_an_upload_cut_off_by_the_client_writes_nothing(
     body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
     assert body["error"]["code"] == "attachment.upload_interrupted"
     assert stored_files(storage_dir) == {} and await attachment_rows(app) == []
+
+
+async def test_a_slow_upload_holds_up_no_other_request(
+    client: httpx.AsyncClient,
+    scene: Scene,
+    factory: Factory,
+    app: FastAPI,
+    clock: FrozenClock,
+    storage_dir: Path,
+) -> None:
+    """On SQLite the writer's first statement takes the database's write lock: while a phone
+    is still sending its file, another member's read and another secretary's write go
+    through, because the route receives and stores the upload before it writes."""
+    other_secretary = await factory.actor(Role.SECRETARY, scene.world.branch_a2)
+    last_chunk_wanted = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield (
+            b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="'
+            + "合影.jpg".encode()
+            + b'"\r\nContent-Type: image/jpeg\r\n\r\n'
+            + JPEG
+        )
+        last_chunk_wanted.set()  # the route is reading the body
+        await release.wait()
+        yield b"\r\n--xyz--\r\n"
+
+    upload = asyncio.create_task(
+        client.post(
+            attachments_url(scene.activity_id),
+            content=slow_body(),
+            headers={
+                **scene.secretary.headers,
+                "Content-Type": "multipart/form-data; boundary=xyz",
+            },
+        )
+    )
+    try:
+        await asyncio.wait_for(last_chunk_wanted.wait(), timeout=10)
+        read = await asyncio.wait_for(
+            client.get(f"{V1}/activities/{scene.activity_id}", headers=scene.reviewer.headers),
+            timeout=10,
+        )
+        assert read.status_code == 200, read.text
+        other_activity = await asyncio.wait_for(
+            create_activity(
+                client,
+                other_secretary.headers,
+                scene.world.branch_a2,
+                starts_at=clock.now() + timedelta(days=1),
+                publish=False,
+            ),
+            timeout=10,
+        )
+        assert not upload.done()  # both answered while the upload was still in flight
+    finally:
+        release.set()
+
+    uploaded = await asyncio.wait_for(upload, timeout=10)
+    assert uploaded.status_code == 201, uploaded.text
+    meta = uploaded.json()
+    assert meta["filename"] == "合影.jpg"
+    assert meta["size_bytes"] == len(JPEG)
+    [row] = await attachment_rows(app)
+    assert (row.id, row.activity_id, row.content_type) == (
+        meta["id"],
+        scene.activity_id,
+        "image/jpeg",
+    )
+    assert row.uploaded_by_account_id == scene.secretary.account.id
+    assert stored_files(storage_dir) == {row.storage_key: JPEG}
+    async with app.state.runtime.sessionmaker() as session:
+        created = await session.get(Activity, other_activity)
+    assert created is not None
+    assert created.org_id == scene.world.branch_a2.id
