@@ -1,13 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import AwareDatetime
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.activities import service
+from app.activities.errors import (
+    ActivityAlreadyCancelled,
+    ActivityEnded,
+    ActivityNotFound,
+    EndsBeforeStart,
+    GeofenceNeedsVenue,
+    NotDraft,
+    NotOnExpectedList,
+)
 from app.activities.schemas import (
     ActivityCreate,
     ActivityRead,
@@ -18,140 +25,111 @@ from app.activities.schemas import (
 )
 from app.auth.dependencies import ActivitiesManager, CurrentPrincipal
 from app.auth.permissions import Permission
-from app.db import DbSession
-from app.kit.pagination import Page, decode_cursor, encode_cursor
+from app.db import DbSession, ReadSession
+from app.errors import responses
+from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
-from app.models import Activity
-from app.runtime import Runtime, RuntimeDep
+from app.members.errors import MemberNotFound
+from app.orgs.errors import OrgNotFound
+from app.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1", tags=["activities"])
-Limit = Annotated[int | None, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=200)]
 
 
-async def _read_many(
-    session: AsyncSession, runtime: Runtime, activities: Sequence[Activity]
-) -> list[ActivityRead]:
-    ids = [a.id for a in activities]
-    co_hosts = await service.co_hosts_of(session, ids)
-    counts = await service.expected_counts(session, ids)
-    now = runtime.clock.now()
-    return [
-        ActivityRead(
-            id=a.id,
-            org_id=a.org_id,
-            type=a.type,
-            title=a.title,
-            description=a.description,
-            status=service.effective_status(a, now),
-            starts_at=a.starts_at,
-            ends_at=a.ends_at,
-            host_member_id=a.host_member_id,
-            recorder_member_id=a.recorder_member_id,
-            lecturer_member_id=a.lecturer_member_id,
-            lecturer_name=a.lecturer_name,
-            venue_name=a.venue_name,
-            venue_latitude=a.venue_latitude,
-            venue_longitude=a.venue_longitude,
-            geofence_radius_m=a.geofence_radius_m,
-            walk_in_policy=a.walk_in_policy,
-            co_hosts=co_hosts[a.id],
-            expected_count=counts.get(a.id, 0),
-            published_at=a.published_at,
-            cancelled_at=a.cancelled_at,
-            cancel_reason=a.cancel_reason,
-        )
-        for a in activities
-    ]
-
-
-async def _read(session: AsyncSession, runtime: Runtime, activity: Activity) -> ActivityRead:
-    return (await _read_many(session, runtime, [activity]))[0]
-
-
-def _page(items: list[ActivityRead], fetched: int, size: int) -> Page[ActivityRead]:
-    return Page[ActivityRead](
-        items=items[:size],
-        next_cursor=encode_cursor(items[size - 1].id) if fetched > size else None,
-    )
-
-
-@router.post("/activities", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/activities",
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(OrgNotFound, MemberNotFound, GeofenceNeedsVenue),
+)
 async def create_activity(
     body: ActivityCreate, caller: ActivitiesManager, session: DbSession, runtime: RuntimeDep
 ) -> ActivityRead:
     """Create a draft activity; expected attendees default to the organization's members."""
+    now = runtime.clock.now()
     activity = await service.create(
         session,
         caller.scope(Permission.ACTIVITIES_MANAGE),
         caller.scope(Permission.MEMBERS_READ),
-        body.model_dump(),
+        body,
         account_id=caller.account_id,
+        now=now,
     )
-    return await _read(session, runtime, activity)
+    await service.shown(session, [activity], now)
+    return ActivityRead.model_validate(activity)
 
 
-@router.get("/activities")
+@router.get("/activities", responses=responses(OrgNotFound))
 async def list_activities(
     caller: ActivitiesManager,
-    session: DbSession,
+    session: ReadSession,
     runtime: RuntimeDep,
+    page: PageParams,
     org_id: IdQuery = None,
     starts_from: AwareDatetime | None = None,
     starts_before: AwareDatetime | None = None,
-    cursor: Cursor = None,
-    limit: Limit = None,
 ) -> Page[ActivityRead]:
     """Activities of the organizations the caller manages, newest first."""
-    size = limit or runtime.settings.page_size_default
     found = await service.list_managed(
         session,
         caller.scope(Permission.ACTIVITIES_MANAGE),
         org_id=org_id,
         starts_from=starts_from,
         starts_before=starts_before,
-        after_id=decode_cursor(cursor),
-        limit=size + 1,
+        after_id=page.after,
+        limit=page.size + 1,
     )
-    return _page(await _read_many(session, runtime, found), len(found), size)
+    return paginate(ActivityRead, await service.shown(session, found, runtime.clock.now()), page)
 
 
 @router.get("/me/activities")
 async def my_activities(
     caller: CurrentPrincipal,
-    session: DbSession,
+    session: ReadSession,
     runtime: RuntimeDep,
+    page: PageParams,
     when: Literal["upcoming", "past"] = "upcoming",
-    cursor: Cursor = None,
-    limit: Limit = None,
 ) -> Page[ActivityRead]:
     """The signed-in member's upcoming or past activities."""
-    size = limit or runtime.settings.page_size_default
-    if caller.member_id is None:
+    if caller.member_id is None:  # an account not linked to a member is expected nowhere
         return Page[ActivityRead](items=[])
+    now = runtime.clock.now()
     found = await service.list_for_member(
         session,
         caller.member_id,
         upcoming=when == "upcoming",
-        now=runtime.clock.now(),
-        after_id=decode_cursor(cursor),
-        limit=size + 1,
+        now=now,
+        after_id=page.after,
+        limit=page.size + 1,
     )
-    return _page(await _read_many(session, runtime, found), len(found), size)
+    return paginate(ActivityRead, await service.shown(session, found, now), page)
 
 
-@router.get("/activities/{activity_id}")
+@router.get("/activities/{activity_id}", responses=responses(ActivityNotFound))
 async def get_activity(
-    activity_id: IdPath, caller: CurrentPrincipal, session: DbSession, runtime: RuntimeDep
+    activity_id: IdPath, caller: CurrentPrincipal, session: ReadSession, runtime: RuntimeDep
 ) -> ActivityRead:
     """One activity: for those who manage it and for the members it concerns."""
-    activity = await service.get_visible(
-        session, caller, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
+    activity = await service.get_visible_to_member(
+        session,
+        caller.scope(Permission.ACTIVITIES_MANAGE),
+        activity_id,
+        member_id=caller.member_id,
     )
-    return await _read(session, runtime, activity)
+    await service.shown(session, [activity], runtime.clock.now())
+    return ActivityRead.model_validate(activity)
 
 
-@router.patch("/activities/{activity_id}")
+@router.patch(
+    "/activities/{activity_id}",
+    responses=responses(
+        ActivityNotFound,
+        ActivityAlreadyCancelled,
+        ActivityEnded,
+        MemberNotFound,
+        EndsBeforeStart,
+        GeofenceNeedsVenue,
+    ),
+)
 async def update_activity(
     activity_id: IdPath,
     body: ActivityUpdate,
@@ -160,34 +138,44 @@ async def update_activity(
     runtime: RuntimeDep,
 ) -> ActivityRead:
     """Change an activity; moving a published one tells its members and reschedules the reminder."""
+    now = runtime.clock.now()
     activity = await service.update_activity(
         session,
         caller.scope(Permission.ACTIVITIES_MANAGE),
         caller.scope(Permission.MEMBERS_READ),
         activity_id,
-        body.model_dump(exclude_unset=True),
-        now=runtime.clock.now(),
+        body,
+        now=now,
         reminder_minutes=runtime.settings.activity_reminder_minutes_before,
     )
-    return await _read(session, runtime, activity)
+    await service.shown(session, [activity], now)
+    return ActivityRead.model_validate(activity)
 
 
-@router.post("/activities/{activity_id}/publish")
+@router.post(
+    "/activities/{activity_id}/publish",
+    responses=responses(ActivityNotFound, NotDraft, ActivityEnded),
+)
 async def publish_activity(
     activity_id: IdPath, caller: ActivitiesManager, session: DbSession, runtime: RuntimeDep
 ) -> ActivityRead:
     """Publish a draft: members see it, are notified, and get a reminder before it starts."""
+    now = runtime.clock.now()
     activity = await service.publish(
         session,
         caller.scope(Permission.ACTIVITIES_MANAGE),
         activity_id,
-        now=runtime.clock.now(),
+        now=now,
         reminder_minutes=runtime.settings.activity_reminder_minutes_before,
     )
-    return await _read(session, runtime, activity)
+    await service.shown(session, [activity], now)
+    return ActivityRead.model_validate(activity)
 
 
-@router.post("/activities/{activity_id}/cancel")
+@router.post(
+    "/activities/{activity_id}/cancel",
+    responses=responses(ActivityNotFound, ActivityAlreadyCancelled, ActivityEnded),
+)
 async def cancel_activity(
     activity_id: IdPath,
     body: CancelRequest,
@@ -196,31 +184,30 @@ async def cancel_activity(
     runtime: RuntimeDep,
 ) -> ActivityRead:
     """Cancel an activity with a reason; members of a published one are told."""
+    now = runtime.clock.now()
     activity = await service.cancel(
-        session,
-        caller.scope(Permission.ACTIVITIES_MANAGE),
-        activity_id,
-        body.reason,
-        now=runtime.clock.now(),
+        session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id, body.reason, now=now
     )
-    return await _read(session, runtime, activity)
+    await service.shown(session, [activity], now)
+    return ActivityRead.model_validate(activity)
 
 
-@router.get("/activities/{activity_id}/expected")
+@router.get("/activities/{activity_id}/expected", responses=responses(ActivityNotFound))
 async def list_expected(
-    activity_id: IdPath, caller: ActivitiesManager, session: DbSession
+    activity_id: IdPath, caller: ActivitiesManager, session: ReadSession
 ) -> list[ExpectedMember]:
     """Who is expected to attend."""
-    activity = await service.get_managed(
+    rows = await service.expected_members(
         session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
     )
-    return [
-        ExpectedMember(member_id=i, name=n)
-        for i, n in await service.expected_members(session, activity.id)
-    ]
+    return [ExpectedMember.model_validate(row) for row in rows]
 
 
-@router.post("/activities/{activity_id}/expected", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/activities/{activity_id}/expected",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(ActivityNotFound, ActivityAlreadyCancelled, ActivityEnded, MemberNotFound),
+)
 async def add_expected(
     activity_id: IdPath,
     body: ExpectedChange,
@@ -241,7 +228,11 @@ async def add_expected(
 
 
 @router.delete(
-    "/activities/{activity_id}/expected/{member_id}", status_code=status.HTTP_204_NO_CONTENT
+    "/activities/{activity_id}/expected/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(
+        ActivityNotFound, ActivityAlreadyCancelled, ActivityEnded, NotOnExpectedList
+    ),
 )
 async def remove_expected(
     activity_id: IdPath,

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.kit.types import DbId
 from app.models.activities import ActivityType, MassOrg, WalkInPolicy
@@ -16,6 +24,14 @@ Latitude = Annotated[
 Longitude = Annotated[
     float, Field(ge=-180, le=180, description="WGS-84 (wx.getLocation type 'wgs84')")
 ]
+
+
+def _in_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Times as the database gives them back, so answers and event payloads agree.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class Venue(BaseModel):
@@ -54,8 +70,8 @@ class ActivityCreate(ActivityFields):
     org_id: DbId
     type: ActivityType
     title: Title
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     expected_member_ids: list[DbId] | None = Field(
         default=None, max_length=2000, description="Default: the organization's members"
     )
@@ -72,8 +88,8 @@ class ActivityUpdate(ActivityFields):
 
     type: ActivityType | None = None
     title: Title | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: UtcDatetime | None = None
+    ends_at: UtcDatetime | None = None
 
 
 class CancelRequest(BaseModel):
@@ -89,12 +105,17 @@ class ExpectedChange(BaseModel):
 
 
 class ActivityRead(BaseModel):
+    # Read from an Activity that activities_service.shown() prepared.
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     org_id: int
     type: ActivityType
     title: str
     description: str | None
-    status: str = Field(description="draft, published, ended or cancelled")
+    status: str = Field(
+        validation_alias="shown_status", description="draft, published, ended or cancelled"
+    )
     starts_at: datetime
     ends_at: datetime
     host_member_id: int | None
@@ -114,5 +135,7 @@ class ActivityRead(BaseModel):
 
 
 class ExpectedMember(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     member_id: int
     name: str

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.activities.errors import ActivityNotFound
-from app.auth.scope import Principal, Scope
-from app.errors import Conflict, NotFound, Unprocessable
+from app.activities.errors import (
+    ActivityAlreadyCancelled,
+    ActivityEnded,
+    ActivityNotFound,
+    EndsBeforeStart,
+    GeofenceNeedsVenue,
+    NotDraft,
+    NotOnExpectedList,
+)
+from app.activities.schemas import ActivityCreate, ActivityFields, ActivityUpdate
+from app.auth.scope import Scope
 from app.members import service as members_service
+from app.members.errors import MemberNotFound
 from app.models import (
     Activity,
     ActivityCoHost,
@@ -22,13 +32,14 @@ from app.models import (
     ActivityEventKind,
     ActivityStatus,
     ExpectedAttendee,
+    MassOrg,
     Member,
     OrgClosure,
     OrgKind,
 )
 from app.orgs import service as orgs_service
 
-EDITABLE = (
+EDITABLE = {
     "type",
     "title",
     "description",
@@ -43,20 +54,11 @@ EDITABLE = (
     "venue_longitude",
     "geofence_radius_m",
     "walk_in_policy",
-)
+}
 # Changes members must hear about: when and where.
 NOTIFIED_FIELDS = frozenset(
     {"starts_at", "ends_at", "venue_name", "venue_latitude", "venue_longitude"}
 )
-
-
-def activity_not_found() -> ActivityNotFound:
-    return ActivityNotFound()
-
-
-def _in_utc(values: dict[str, Any]) -> dict[str, Any]:
-    """Times as the database gives them back, so answers and event payloads agree."""
-    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 def effective_status(activity: Activity, now: datetime) -> str:
@@ -65,7 +67,9 @@ def effective_status(activity: Activity, now: datetime) -> str:
     return activity.status.value
 
 
-def in_org_subtree(org_column: Any, member: type[Member] = Member) -> ColumnElement[bool]:
+def in_org_subtree(
+    org_column: InstrumentedAttribute[int], member: type[Member] = Member
+) -> ColumnElement[bool]:
     """The member's relation or workplace lies in the subtree of ``org_column``."""
     # Used two levels down (activity > member > closure): auto-correlation reaches only the
     # immediately enclosing SELECT, so the activity would become a FROM of its own and any
@@ -94,33 +98,53 @@ def visible_to_member(member_id: int) -> ColumnElement[bool]:
     return or_(expected, nearby)
 
 
-async def get_managed(session: AsyncSession, scope: Scope, activity_id: int) -> Activity:
+async def get_in_scope(session: AsyncSession, scope: Scope, activity_id: int) -> Activity:
+    """The activity, if its organization lies in ``scope``; ActivityNotFound otherwise."""
     activity = await session.scalar(
         select(Activity).where(Activity.id == activity_id, scope.covers(Activity.org_id))
     )
     if activity is None:
-        raise activity_not_found()
+        raise ActivityNotFound()
     return activity
 
 
-async def get_visible(
-    session: AsyncSession, principal: Principal, manage_scope: Scope, activity_id: int
+async def get_visible_to_member(
+    session: AsyncSession, scope: Scope, activity_id: int, *, member_id: int | None
 ) -> Activity:
-    condition = manage_scope.covers(Activity.org_id)
-    if principal.member_id is not None:
-        # Members see an activity once it is published; a draft is the organizers' alone.
+    """As get_in_scope, and besides to the member an activity concerns (visible_to_member)
+    once it is published; a draft is the organizers' alone."""
+    condition = scope.covers(Activity.org_id)
+    if member_id is not None:
         condition = or_(
             condition,
-            and_(Activity.status != ActivityStatus.DRAFT, visible_to_member(principal.member_id)),
+            and_(Activity.status != ActivityStatus.DRAFT, visible_to_member(member_id)),
         )
     activity = await session.scalar(select(Activity).where(Activity.id == activity_id, condition))
     if activity is None:
-        raise activity_not_found()
+        raise ActivityNotFound()
     return activity
 
 
-async def co_hosts_of(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, list[Any]]:
-    found: dict[int, list[Any]] = {i: [] for i in activity_ids}
+async def shown(
+    session: AsyncSession, activities: Sequence[Activity], now: datetime
+) -> Sequence[Activity]:
+    """The activities, with what an answer shows beyond their columns: the status readers see,
+    the co-hosts and how many are expected (two queries, however many activities)."""
+    ids = [a.id for a in activities]
+    co_hosts = await _co_hosts_of(session, ids)
+    counts = await _expected_counts(session, ids)
+    for activity in activities:
+        # Set as loaded, not as changes: nothing here is written back.
+        set_committed_value(activity, "shown_status", effective_status(activity, now))
+        set_committed_value(activity, "co_hosts", co_hosts[activity.id])
+        set_committed_value(activity, "expected_count", counts.get(activity.id, 0))
+    return activities
+
+
+async def _co_hosts_of(
+    session: AsyncSession, activity_ids: Sequence[int]
+) -> dict[int, list[MassOrg]]:
+    found: dict[int, list[MassOrg]] = {i: [] for i in activity_ids}
     if activity_ids:
         rows = await session.execute(
             select(ActivityCoHost.activity_id, ActivityCoHost.mass_org)
@@ -132,7 +156,7 @@ async def co_hosts_of(session: AsyncSession, activity_ids: Sequence[int]) -> dic
     return found
 
 
-async def expected_counts(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, int]:
+async def _expected_counts(session: AsyncSession, activity_ids: Sequence[int]) -> dict[int, int]:
     if not activity_ids:
         return {}
     rows = await session.execute(
@@ -143,19 +167,15 @@ async def expected_counts(session: AsyncSession, activity_ids: Sequence[int]) ->
     return {activity_id: count for activity_id, count in rows}
 
 
-async def _check_people(session: AsyncSession, member_scope: Scope, values: dict[str, Any]) -> None:
-    for field in ("host_member_id", "recorder_member_id", "lecturer_member_id"):
-        if values.get(field) is not None:
-            await members_service.get_in_scope(session, member_scope, values[field])
+async def _check_people(session: AsyncSession, member_scope: Scope, body: ActivityFields) -> None:
+    for member_id in (body.host_member_id, body.recorder_member_id, body.lecturer_member_id):
+        if member_id is not None:
+            await members_service.get_in_scope(session, member_scope, member_id)
 
 
 def _check_venue(activity: Activity) -> None:
     if activity.geofence_radius_m is not None and activity.venue_latitude is None:
-        raise Unprocessable(
-            "activity.geofence_needs_venue",
-            "设置签到范围须提供场地坐标",
-            "A geofence needs the venue coordinates",
-        )
+        raise GeofenceNeedsVenue()
 
 
 async def _default_expected(session: AsyncSession, org_id: int, org_kind: OrgKind) -> list[int]:
@@ -200,12 +220,7 @@ async def _members_in_scope(
     )
     missing = [m for m in wanted if m not in found]
     if missing:
-        raise NotFound(
-            "member.not_found",
-            "党员不存在",
-            "Member not found",
-            details={"member_ids": missing[:20]},
-        )
+        raise MemberNotFound(details={"member_ids": missing[:20]})
     return wanted
 
 
@@ -213,26 +228,29 @@ async def create(
     session: AsyncSession,
     manage_scope: Scope,
     member_scope: Scope,
-    values: dict[str, Any],
+    body: ActivityCreate,
     *,
     account_id: int,
+    now: datetime,
 ) -> Activity:
-    org = await orgs_service.get_in_scope(session, manage_scope, values["org_id"])
-    await _check_people(session, member_scope, values)
-    values = _in_utc(values)
+    org = await orgs_service.get_in_scope(session, manage_scope, body.org_id)
+    await _check_people(session, member_scope, body)
     activity = Activity(
         org_id=org.id,
         checkin_secret=os.urandom(32),
         created_by_account_id=account_id,
-        **{k: values[k] for k in EDITABLE if values.get(k) is not None},
+        created_at=now,
+        updated_at=now,
+        # What is left out takes the column's default (e.g. the walk-in policy).
+        **body.model_dump(include=EDITABLE, exclude_none=True),
     )
     _check_venue(activity)
     session.add(activity)
     await session.flush()
-    for mass_org in dict.fromkeys(values.get("co_hosts") or []):
+    for mass_org in dict.fromkeys(body.co_hosts or []):
         session.add(ActivityCoHost(activity_id=activity.id, mass_org=mass_org))
-    if values.get("expected_member_ids") is not None:
-        expected = await _members_in_scope(session, member_scope, values["expected_member_ids"])
+    if body.expected_member_ids is not None:
+        expected = await _members_in_scope(session, member_scope, body.expected_member_ids)
     else:
         expected = await _default_expected(session, org.id, org.kind)
     await _add_expected(session, activity.id, expected)
@@ -246,7 +264,7 @@ def _record_event(
     kind: ActivityEventKind,
     now: datetime,
     due_at: datetime | None = None,
-    **payload: Any,
+    **payload: str | list[str],
 ) -> None:
     session.add(
         ActivityEvent(
@@ -287,9 +305,9 @@ def _schedule_reminder(
 
 def _refuse_if_closed(activity: Activity, now: datetime) -> None:
     if activity.status is ActivityStatus.CANCELLED:
-        raise Conflict("activity.cancelled", "活动已取消", "The activity is cancelled")
+        raise ActivityAlreadyCancelled()
     if effective_status(activity, now) == "ended":
-        raise Conflict("activity.ended", "活动已结束", "The activity has ended")
+        raise ActivityEnded()
 
 
 async def update_activity(
@@ -297,35 +315,30 @@ async def update_activity(
     manage_scope: Scope,
     member_scope: Scope,
     activity_id: int,
-    changes: dict[str, Any],
+    body: ActivityUpdate,
     *,
     now: datetime,
     reminder_minutes: int,
 ) -> Activity:
-    activity = await get_managed(session, manage_scope, activity_id)
+    activity = await get_in_scope(session, manage_scope, activity_id)
     _refuse_if_closed(activity, now)
-    await _check_people(session, member_scope, changes)
-    changes = _in_utc(changes)
-    changed = {
-        k
-        for k in EDITABLE
-        if k in changes and changes[k] is not None and getattr(activity, k) != changes[k]
-    }
+    await _check_people(session, member_scope, body)
+    # A null leaves the stored value as it is, like a field left out.
+    changes = body.model_dump(include=EDITABLE, exclude_unset=True, exclude_none=True)
+    changed = {name for name, value in changes.items() if getattr(activity, name) != value}
     for name in changed:
         setattr(activity, name, changes[name])
     if activity.ends_at <= activity.starts_at:
-        raise Unprocessable(
-            "activity.ends_before_start",
-            "结束时间须晚于开始时间",
-            "ends_at must be after starts_at",
-        )
+        raise EndsBeforeStart()
     _check_venue(activity)
-    if changes.get("co_hosts") is not None:
+    if body.co_hosts is not None:
         await session.execute(
             delete(ActivityCoHost).where(ActivityCoHost.activity_id == activity.id)
         )
-        for mass_org in dict.fromkeys(changes["co_hosts"]):
+        for mass_org in dict.fromkeys(body.co_hosts):
             session.add(ActivityCoHost(activity_id=activity.id, mass_org=mass_org))
+    if changed or body.co_hosts is not None:
+        activity.updated_at = now
     if activity.status is ActivityStatus.PUBLISHED and changed & NOTIFIED_FIELDS:
         _record_event(
             session,
@@ -349,13 +362,13 @@ async def publish(
     now: datetime,
     reminder_minutes: int,
 ) -> Activity:
-    activity = await get_managed(session, manage_scope, activity_id)
+    activity = await get_in_scope(session, manage_scope, activity_id)
     if activity.status is not ActivityStatus.DRAFT:
-        raise Conflict("activity.not_draft", "只有草稿可以发布", "Only a draft can be published")
+        raise NotDraft()
     if activity.ends_at <= now:
-        raise Conflict("activity.ended", "活动已结束", "The activity has ended")
+        raise ActivityEnded()
     activity.status = ActivityStatus.PUBLISHED
-    activity.published_at = now
+    activity.published_at = activity.updated_at = now
     _record_event(session, activity, ActivityEventKind.PUBLISHED, now)
     _schedule_reminder(session, activity, now, reminder_minutes)
     await session.flush()
@@ -365,11 +378,11 @@ async def publish(
 async def cancel(
     session: AsyncSession, manage_scope: Scope, activity_id: int, reason: str, *, now: datetime
 ) -> Activity:
-    activity = await get_managed(session, manage_scope, activity_id)
+    activity = await get_in_scope(session, manage_scope, activity_id)
     _refuse_if_closed(activity, now)
     was_published = activity.status is ActivityStatus.PUBLISHED
     activity.status = ActivityStatus.CANCELLED
-    activity.cancelled_at = now
+    activity.cancelled_at = activity.updated_at = now
     activity.cancel_reason = reason
     await _supersede_reminders(session, activity.id, now)
     if was_published:  # nobody heard of a draft: nothing to tell
@@ -434,36 +447,37 @@ async def add_expected(
     member_ids: Sequence[int],
     *,
     now: datetime,
-) -> Activity:
-    activity = await get_managed(session, manage_scope, activity_id)
+) -> None:
+    activity = await get_in_scope(session, manage_scope, activity_id)
     _refuse_if_closed(activity, now)
     await _add_expected(
         session, activity.id, await _members_in_scope(session, member_scope, member_ids)
     )
-    return activity
 
 
 async def remove_expected(
     session: AsyncSession, manage_scope: Scope, activity_id: int, member_id: int, *, now: datetime
 ) -> None:
-    activity = await get_managed(session, manage_scope, activity_id)
+    activity = await get_in_scope(session, manage_scope, activity_id)
     _refuse_if_closed(activity, now)
-    removed = await session.execute(
-        delete(ExpectedAttendee).where(
-            ExpectedAttendee.activity_id == activity.id, ExpectedAttendee.member_id == member_id
-        )
+    removed = await session.scalar(
+        delete(ExpectedAttendee)
+        .where(ExpectedAttendee.activity_id == activity.id, ExpectedAttendee.member_id == member_id)
+        .returning(ExpectedAttendee.member_id)
     )
-    if removed.rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFound(
-            "activity.not_expected", "该党员不在应到名单中", "Member not on the expected list"
-        )
+    if removed is None:
+        raise NotOnExpectedList()
 
 
-async def expected_members(session: AsyncSession, activity_id: int) -> Sequence[tuple[int, str]]:
+async def expected_members(
+    session: AsyncSession, manage_scope: Scope, activity_id: int
+) -> Sequence[Row[int, str]]:
+    """``member_id`` and ``name`` of each expected member, by member id."""
+    activity = await get_in_scope(session, manage_scope, activity_id)
     rows = await session.execute(
-        select(Member.id, Member.name)
+        select(Member.id.label("member_id"), Member.name)
         .join(ExpectedAttendee, ExpectedAttendee.member_id == Member.id)
-        .where(ExpectedAttendee.activity_id == activity_id)
+        .where(ExpectedAttendee.activity_id == activity.id)
         .order_by(Member.id)
     )
-    return [(row.id, row.name) for row in rows]
+    return rows.all()

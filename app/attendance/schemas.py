@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
 from app.attendance.service import PersonState
 from app.checkin.schemas import AttendanceRead
@@ -10,8 +10,14 @@ from app.models import ActivityType, LeaveStatus, OrgKind, PartyStatus
 
 RATE = "出席率: the expected who came over the expected (leave is not attendance); null if none"
 
+# Read from the service's results; a field taken from an object a result holds (its
+# activity, member, organization or period) names where with AliasPath.
+READ = ConfigDict(from_attributes=True)
+
 
 class Figures(BaseModel):
+    model_config = READ
+
     expected: int
     present: int = Field(description="Everyone checked in, walk-ins included")
     late: int
@@ -24,6 +30,8 @@ class Figures(BaseModel):
 
 
 class RosterEntry(BaseModel):
+    model_config = READ
+
     member_id: int
     name: str
     party_status: PartyStatus
@@ -34,25 +42,29 @@ class RosterEntry(BaseModel):
 
 
 class ActivityAttendance(BaseModel):
-    activity_id: int
-    title: str
-    type: ActivityType
+    model_config = READ
+
+    activity_id: int = Field(validation_alias=AliasPath("activity", "id"))
+    title: str = Field(validation_alias=AliasPath("activity", "title"))
+    type: ActivityType = Field(validation_alias=AliasPath("activity", "type"))
     status: str = Field(description="draft, published, ended or cancelled")
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: datetime = Field(validation_alias=AliasPath("activity", "starts_at"))
+    ends_at: datetime = Field(validation_alias=AliasPath("activity", "ends_at"))
     closed: bool = Field(description="Check-in has closed: whoever is not here is absent")
     summary: Figures
     people: list[RosterEntry]
 
 
 class HistoryEntry(BaseModel):
-    activity_id: int
-    title: str
-    type: ActivityType
-    org_id: int
+    model_config = READ
+
+    activity_id: int = Field(validation_alias=AliasPath("activity", "id"))
+    title: str = Field(validation_alias=AliasPath("activity", "title"))
+    type: ActivityType = Field(validation_alias=AliasPath("activity", "type"))
+    org_id: int = Field(validation_alias=AliasPath("activity", "org_id"))
     org_name: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: datetime = Field(validation_alias=AliasPath("activity", "starts_at"))
+    ends_at: datetime = Field(validation_alias=AliasPath("activity", "ends_at"))
     expected: bool
     state: PersonState
     leave_status: LeaveStatus | None
@@ -60,17 +72,19 @@ class HistoryEntry(BaseModel):
 
 
 class MemberAttendance(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = READ
 
-    member_id: int
-    name: str
-    from_: date = Field(alias="from")
-    to: date
+    member_id: int = Field(validation_alias=AliasPath("member", "id"))
+    name: str = Field(validation_alias=AliasPath("member", "name"))
+    from_: date = Field(validation_alias=AliasPath("period", "first"), serialization_alias="from")
+    to: date = Field(validation_alias=AliasPath("period", "last"))
     summary: Figures
     activities: list[HistoryEntry]
 
 
 class Tally(BaseModel):
+    model_config = READ
+
     activities: int
     expected: int
     present: int = Field(description="Expected members who came")
@@ -85,18 +99,18 @@ class TypeTally(Tally):
 
 
 class ChildTally(Tally):
-    org_id: int
-    name: str
-    kind: OrgKind
+    org_id: int = Field(validation_alias=AliasPath("org", "id"))
+    name: str = Field(validation_alias=AliasPath("org", "name"))
+    kind: OrgKind = Field(validation_alias=AliasPath("org", "kind"))
 
 
 class OrgAttendance(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = READ
 
-    org_id: int
-    name: str
-    from_: date = Field(alias="from")
-    to: date
+    org_id: int = Field(validation_alias=AliasPath("org", "id"))
+    name: str = Field(validation_alias=AliasPath("org", "name"))
+    from_: date = Field(validation_alias=AliasPath("period", "first"), serialization_alias="from")
+    to: date = Field(validation_alias=AliasPath("period", "last"))
     total: Tally = Field(description="Every finished, published activity in the subtree")
     own: Tally = Field(description="The organization's own activities")
     by_type: list[TypeTally]

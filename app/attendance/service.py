@@ -6,15 +6,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.activities import service as activities_service
+from app.attendance.errors import InvalidPeriod
 from app.auth.scope import Scope
 from app.config import Settings
+from app.members.errors import MemberNotFound
 from app.models import (
     Activity,
     ActivityStatus,
@@ -28,6 +31,33 @@ from app.models import (
     OrgClosure,
     PartyStatus,
 )
+
+LONGEST_PERIOD = timedelta(days=3660)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days in the display time zone, both ends included, and the instants they span."""
+
+    first: date
+    last: date
+    since: datetime
+    until: datetime
+
+
+def period(start: date | None, end: date | None, *, today: date, timezone: str) -> Period:
+    """From ``start`` to ``end``; by default the year up to today."""
+    last = end or today
+    first = start or last - timedelta(days=365)
+    if first > last or last - first > LONGEST_PERIOD:
+        raise InvalidPeriod()
+    zone = ZoneInfo(timezone)
+    return Period(
+        first=first,
+        last=last,
+        since=datetime.combine(first, time.min, zone).astimezone(UTC),
+        until=datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC),
+    )
 
 
 @dataclass(frozen=True)
@@ -121,7 +151,7 @@ class RosterLine:
     leave_status: LeaveStatus | None
 
 
-async def activity_roster(
+async def _roster_lines(
     session: AsyncSession, activity: Activity, *, closed: bool
 ) -> list[RosterLine]:
     """Everyone expected and everyone who checked in: those present in check-in order, then
@@ -190,6 +220,37 @@ def attendance_rate(attended: int, expected: int) -> float | None:
     return round(attended / expected, 4) if expected else None
 
 
+@dataclass(frozen=True)
+class ActivityRoster:
+    activity: Activity
+    status: str  # as readers see it: "ended" once a published activity is over
+    closed: bool
+    people: list[RosterLine]
+
+    @property
+    def summary(self) -> RosterSummary:
+        return summarize(self.people)
+
+
+async def activity_roster(
+    session: AsyncSession, scope: Scope, activity_id: int, *, settings: Settings, now: datetime
+) -> ActivityRoster:
+    """Who was expected at an activity in ``scope`` and who came."""
+    activity = await activities_service.get_in_scope(session, scope, activity_id)
+    closed = checkin_closed(activity, settings, now)
+    return ActivityRoster(
+        activity=activity,
+        status=activities_service.effective_status(activity, now),
+        closed=closed,
+        people=await _roster_lines(session, activity, closed=closed),
+    )
+
+
+async def org_name(session: AsyncSession, org_id: int) -> str:
+    org = await session.get(Organization, org_id)
+    return org.name if org else ""
+
+
 def summarize(lines: Sequence[RosterLine]) -> RosterSummary:
     def count(state: PersonState) -> int:
         return sum(1 for line in lines if line.state is state)
@@ -222,18 +283,38 @@ class HistoryLine:
     leave_status: LeaveStatus | None
 
 
+@dataclass(frozen=True)
+class MemberHistory:
+    member: Member
+    period: Period
+    activities: list[HistoryLine]
+
+    @property
+    def summary(self) -> RosterSummary:
+        return summarize_history(self.activities)
+
+
+async def own_member(session: AsyncSession, member_id: int) -> Member:
+    """The caller's member record (gone only if it was removed since they signed in)."""
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise MemberNotFound()
+    return member
+
+
 async def member_history(
     session: AsyncSession,
-    member_id: int,
+    member: Member,
+    period: Period,
     *,
-    since: datetime,
-    until: datetime,
     activity_scope: Scope | None,
     settings: Settings,
     now: datetime,
-) -> list[HistoryLine]:
-    """The published activities starting in [since, until) that the member was expected at or
+) -> MemberHistory:
+    """The published activities starting in the period that the member was expected at or
     checked in to, newest first. ``activity_scope`` limits them to what the reader may see."""
+    member_id = member.id
+    since, until = period.since, period.until
     expected = aliased(ExpectedAttendee)
     query = (
         select(Activity, Organization.name, expected.member_id.is_not(None), Attendance)
@@ -267,10 +348,10 @@ async def member_history(
             )
         ).all()
     )
-    return [
+    lines = [
         HistoryLine(
             activity=activity,
-            org_name=org_name,
+            org_name=name,
             expected=bool(was_expected),
             state=person_state(
                 attendance, leaves.get(activity.id), checkin_closed(activity, settings, now)
@@ -278,8 +359,9 @@ async def member_history(
             attendance=attendance,
             leave_status=leaves.get(activity.id),
         )
-        for activity, org_name, was_expected, attendance in rows
+        for activity, name, was_expected, attendance in rows
     ]
+    return MemberHistory(member=member, period=period, activities=lines)
 
 
 def summarize_history(lines: Sequence[HistoryLine]) -> RosterSummary:
@@ -311,35 +393,51 @@ def summarize_history(lines: Sequence[HistoryLine]) -> RosterSummary:
 class Tally:
     activities: int
     expected: int
-    present: int
+    present: int  # of the expected
     late: int
     excused: int
-    absent: int
-    rate: float | None
+
+    @property
+    def absent(self) -> int:
+        return self.expected - self.present - self.excused
+
+    @property
+    def rate(self) -> float | None:
+        return attendance_rate(self.present, self.expected)
 
 
-def _tally(row: Any) -> Tally:
+@dataclass(frozen=True)
+class TypeTally(Tally):
+    type: ActivityType
+
+
+@dataclass(frozen=True)
+class ChildTally(Tally):
+    org: Organization
+
+
+# activities, expected, present, late, excused: SUMs are NULL where nothing was held.
+Counts = tuple[int, int, int, int, int]
+
+
+def _counts(row: Sequence[int | None]) -> Counts:
     activities, expected, present, late, excused = (int(value or 0) for value in row)
-    return Tally(
-        activities=activities,
-        expected=expected,
-        present=present,
-        late=late,
-        excused=excused,
-        absent=expected - present - excused,
-        rate=attendance_rate(present, expected),
-    )
+    return activities, expected, present, late, excused
 
 
 @dataclass(frozen=True)
 class OrgFigures:
+    org: Organization
+    period: Period
     total: Tally
     own: Tally
-    by_type: dict[ActivityType, Tally]
-    by_child: list[tuple[Organization, Tally]]
+    by_type: list[TypeTally]
+    by_child: list[ChildTally]
 
 
-def _per_activity(org_id: int, since: datetime, until: datetime, closed_before: datetime) -> Any:
+def _per_activity(
+    org_id: int, since: datetime, until: datetime, closed_before: datetime
+) -> Subquery:
     """One row per finished activity in the subtree: its expected, those of them present (and
     late), and those excused. Everything is counted in the database, in one pass."""
     return (
@@ -381,7 +479,7 @@ def _per_activity(org_id: int, since: datetime, until: datetime, closed_before: 
     )
 
 
-def _sums(per: Any) -> list[Any]:
+def _sums(per: Subquery) -> list[ColumnElement[int] | ColumnElement[int | None]]:
     return [
         func.count(per.c.activity_id),
         func.sum(per.c.expected),
@@ -394,9 +492,8 @@ def _sums(per: Any) -> list[Any]:
 async def org_figures(
     session: AsyncSession,
     org: Organization,
+    period: Period,
     *,
-    since: datetime,
-    until: datetime,
     settings: Settings,
     now: datetime,
 ) -> OrgFigures:
@@ -404,7 +501,7 @@ async def org_figures(
     final: totals, the organization's own, per type and per direct child. Children that held
     nothing are listed with zeros; that is the figure a committee looks for."""
     closed_before = now - timedelta(minutes=settings.checkin_closes_minutes_after)
-    per = _per_activity(org.id, since, until, closed_before)
+    per = _per_activity(org.id, period.since, period.until, closed_before)
     total = (await session.execute(select(*_sums(per)))).one()
     own = (await session.execute(select(*_sums(per)).where(per.c.org_id == org.id))).one()
     by_type = (await session.execute(select(per.c.type, *_sums(per)).group_by(per.c.type))).all()
@@ -428,8 +525,13 @@ async def org_figures(
         )
     ).all()
     return OrgFigures(
-        total=_tally(total),
-        own=_tally(own),
-        by_type={ActivityType(row[0]): _tally(row[1:]) for row in by_type},
-        by_child=[(row[0], _tally(row[1:])) for row in children],
+        org=org,
+        period=period,
+        total=Tally(*_counts(total)),
+        own=Tally(*_counts(own)),
+        by_type=sorted(
+            (TypeTally(*_counts(row[1:]), type=ActivityType(row[0])) for row in by_type),
+            key=lambda tally: tally.type,
+        ),
+        by_child=[ChildTally(*_counts(row[1:]), org=row[0]) for row in children],
     )

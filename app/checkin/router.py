@@ -51,7 +51,7 @@ async def checkin_code(
     activity_id: IdPath, caller: ActivitiesManager, session: ReadSession, runtime: RuntimeDep
 ) -> CheckInCode:
     """The current rotating check-in code, to show as a QR code on the secretary's phone."""
-    activity = await activities_service.get_managed(
+    activity = await activities_service.get_in_scope(
         session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
     )
     if activity.status is not ActivityStatus.PUBLISHED:
@@ -82,7 +82,7 @@ async def checkin_poster(
 ) -> Response:
     """A printable mini-program code whose scene is the activity's signed poster token; a poster
     check-in always needs the geofence."""
-    activity = await activities_service.get_managed(
+    activity = await activities_service.get_in_scope(
         session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
     )
     if activity.venue_latitude is None or activity.geofence_radius_m is None:
@@ -189,7 +189,7 @@ async def manual_check_in(
     runtime: RuntimeDep,
 ) -> AttendanceRead:
     """补签: the secretary records a member's attendance, with a reason; audited."""
-    activity = await activities_service.get_managed(
+    activity = await activities_service.get_in_scope(
         session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
     )
     await members_service.get_in_scope(

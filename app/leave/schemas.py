@@ -24,6 +24,8 @@ class LeaveDecision(BaseModel):
 
 
 class LeaveRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     activity_id: int
     activity_title: str

@@ -6,39 +6,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeAlias
 
-from sqlalchemy import Row, exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import with_expression
 
 from app.activities import service as activities_service
-from app.auth.scope import Principal, Scope
-from app.errors import Conflict, NotFound
+from app.auth.scope import Scope
 from app.kit.sql import insert_on_conflict
+from app.leave.errors import (
+    ActivityNotOpen,
+    AlreadyRequested,
+    LeaveNotFound,
+    NotExpectedToAttend,
+    NotPending,
+    TooLate,
+)
+from app.leave.schemas import LeaveCreate, LeaveDecision
 from app.models import Activity, ActivityStatus, ExpectedAttendee, LeaveRequest, LeaveStatus, Member
 
 ACTIVE = (LeaveStatus.PENDING, LeaveStatus.APPROVED)
-# A request with its member's name and its activity's title and start.
-LeaveRow: TypeAlias = Row[LeaveRequest, str, str, datetime]
-
-
-def leave_not_found() -> NotFound:
-    return NotFound("leave.not_found", "请假申请不存在", "Leave request not found")
-
-
-def _too_late() -> Conflict:
-    return Conflict("leave.too_late", "活动已开始，不能再请假或撤回", "The activity has started")
 
 
 def _refuse_unless_open(activity: Activity, now: datetime) -> None:
     if activity.status is not ActivityStatus.PUBLISHED:
-        raise Conflict(
-            "leave.activity_not_open",
-            "活动未发布或已取消，无需请假",
-            "The activity is not open for leave requests",
-        )
+        raise ActivityNotOpen()
     if now >= activity.starts_at:
-        raise _too_late()
+        raise TooLate()
 
 
 async def _lock_own(session: AsyncSession, activity_id: int, member_id: int) -> LeaveRequest | None:
@@ -50,39 +44,44 @@ async def _lock_own(session: AsyncSession, activity_id: int, member_id: int) -> 
     )
 
 
-async def _insert_once(session: AsyncSession, values: dict[str, Any]) -> int | None:
+async def _insert_once(
+    session: AsyncSession, *, activity_id: int, member_id: int, reason: str, now: datetime
+) -> int | None:
     statement = (
         insert_on_conflict(session, LeaveRequest)
-        .values(**values)
+        .values(
+            activity_id=activity_id,
+            member_id=member_id,
+            reason=reason,
+            status=LeaveStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+        )
         .on_conflict_do_nothing(index_elements=[LeaveRequest.activity_id, LeaveRequest.member_id])
         .returning(LeaveRequest.id)
     )
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-def _already_requested(leave: LeaveRequest | None = None) -> Conflict:
-    details = (
-        {"leave_request": {"id": leave.id, "status": leave.status.value}}
-        if leave is not None
-        else None
-    )
-    return Conflict(
-        "leave.already_requested", "您已提交过请假申请", "Leave already requested", details=details
+def _already_requested(leave: LeaveRequest) -> AlreadyRequested:
+    return AlreadyRequested(
+        details={"leave_request": {"id": leave.id, "status": leave.status.value}}
     )
 
 
 async def request_leave(
     session: AsyncSession,
-    principal: Principal,
     manage_scope: Scope,
     activity_id: int,
-    member_id: int,
-    reason: str,
+    body: LeaveCreate,
     *,
+    member_id: int,
     now: datetime,
-) -> int:
-    """The id of the new or reopened request."""
-    activity = await activities_service.get_visible(session, principal, manage_scope, activity_id)
+) -> LeaveRequest:
+    """The new or reopened request."""
+    activity = await activities_service.get_visible_to_member(
+        session, manage_scope, activity_id, member_id=member_id
+    )
     _refuse_unless_open(activity, now)
     expected = await session.scalar(
         select(
@@ -92,52 +91,45 @@ async def request_leave(
         )
     )
     if not expected:
-        raise Conflict(
-            "leave.not_expected",
-            "您不在本次活动的应到名单中，无需请假",
-            "You are not on the expected list",
-        )
+        raise NotExpectedToAttend()
     existing = await _lock_own(session, activity.id, member_id)
     if existing is None:
         inserted = await _insert_once(
-            session,
-            {
-                "activity_id": activity.id,
-                "member_id": member_id,
-                "reason": reason,
-                "status": LeaveStatus.PENDING,
-            },
+            session, activity_id=activity.id, member_id=member_id, reason=body.reason, now=now
         )
         if inserted is None:  # a concurrent request of the same member got there first
-            raise _already_requested()
-        return inserted
+            raise AlreadyRequested()
+        return await view(session, inserted)
     if existing.status in ACTIVE:
         raise _already_requested(existing)
     existing.status = LeaveStatus.PENDING
-    existing.reason = reason
+    existing.reason = body.reason
     existing.decided_by_account_id = None
     existing.decided_at = None
     existing.decision_note = None
+    existing.updated_at = now
     await session.flush()
-    return existing.id
+    return await view(session, existing.id)
 
 
 async def withdraw(
     session: AsyncSession,
-    principal: Principal,
     manage_scope: Scope,
     activity_id: int,
-    member_id: int,
     *,
+    member_id: int,
     now: datetime,
 ) -> None:
-    activity = await activities_service.get_visible(session, principal, manage_scope, activity_id)
+    activity = await activities_service.get_visible_to_member(
+        session, manage_scope, activity_id, member_id=member_id
+    )
     existing = await _lock_own(session, activity.id, member_id)
     if existing is None or existing.status not in ACTIVE:
-        raise leave_not_found()
+        raise LeaveNotFound()
     if now >= activity.starts_at:
-        raise _too_late()
+        raise TooLate()
     existing.status = LeaveStatus.WITHDRAWN
+    existing.updated_at = now
     await session.flush()
 
 
@@ -146,60 +138,63 @@ async def decide(
     manage_scope: Scope,
     activity_id: int,
     leave_id: int,
+    body: LeaveDecision,
     *,
-    approve: bool,
-    note: str | None,
     account_id: int,
     now: datetime,
-) -> int:
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+) -> LeaveRequest:
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
     leave = await session.scalar(
         select(LeaveRequest)
         .where(LeaveRequest.id == leave_id, LeaveRequest.activity_id == activity.id)
         .with_for_update()
     )
     if leave is None:
-        raise leave_not_found()
+        raise LeaveNotFound()
     if leave.status is not LeaveStatus.PENDING:
-        raise Conflict(
-            "leave.not_pending",
-            "该请假申请已处理或已撤回",
-            "Only a pending request can be decided",
-            details={"status": leave.status.value},
-        )
-    leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.REJECTED
+        raise NotPending(details={"status": leave.status.value})
+    leave.status = LeaveStatus.APPROVED if body.approve else LeaveStatus.REJECTED
     leave.decided_by_account_id = account_id
-    leave.decided_at = now
-    leave.decision_note = note or None
+    leave.decided_at = leave.updated_at = now
+    leave.decision_note = body.note or None
     await session.flush()
-    return leave.id
+    return await view(session, leave.id)
 
 
-_VIEW = (
-    select(LeaveRequest, Member.name.label("member_name"), Activity.title, Activity.starts_at)
-    .join(Member, Member.id == LeaveRequest.member_id)
-    .join(Activity, Activity.id == LeaveRequest.activity_id)
-)
+def _viewed() -> Select[LeaveRequest]:
+    """Requests with their member's name and their activity's title and start."""
+    return (
+        select(LeaveRequest)
+        .join(Member, Member.id == LeaveRequest.member_id)
+        .join(Activity, Activity.id == LeaveRequest.activity_id)
+        .options(
+            with_expression(LeaveRequest.member_name, Member.name),
+            with_expression(LeaveRequest.activity_title, Activity.title),
+            with_expression(LeaveRequest.activity_starts_at, Activity.starts_at),
+        )
+        # A request this transaction loaded or wrote is in the session already: fill it too.
+        .execution_options(populate_existing=True)
+    )
 
 
-async def view(session: AsyncSession, leave_id: int) -> LeaveRow:
-    return (await session.execute(_VIEW.where(LeaveRequest.id == leave_id))).one()
+async def view(session: AsyncSession, leave_id: int) -> LeaveRequest:
+    return (await session.scalars(_viewed().where(LeaveRequest.id == leave_id))).one()
 
 
 async def list_for_activity(
     session: AsyncSession, manage_scope: Scope, activity_id: int
-) -> Sequence[LeaveRow]:
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
-    rows = await session.execute(
-        _VIEW.where(LeaveRequest.activity_id == activity.id).order_by(LeaveRequest.id)
+) -> Sequence[LeaveRequest]:
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
+    rows = await session.scalars(
+        _viewed().where(LeaveRequest.activity_id == activity.id).order_by(LeaveRequest.id)
     )
     return rows.all()
 
 
 async def list_for_member(
     session: AsyncSession, member_id: int, *, after_id: int | None, limit: int
-) -> Sequence[LeaveRow]:
-    query = _VIEW.where(LeaveRequest.member_id == member_id)
+) -> Sequence[LeaveRequest]:
+    query = _viewed().where(LeaveRequest.member_id == member_id)
     if after_id is not None:
         query = query.where(LeaveRequest.id < after_id)
-    return (await session.execute(query.order_by(LeaveRequest.id.desc()).limit(limit))).all()
+    return (await session.scalars(query.order_by(LeaveRequest.id.desc()).limit(limit))).all()

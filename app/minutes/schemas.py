@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, StringConstraints
 
 
 class MinutesWrite(BaseModel):
@@ -18,11 +18,15 @@ class MinutesWrite(BaseModel):
 
 
 class AccountRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     account_id: int
     name: str | None = Field(description="The member record linked to the account, if any")
 
 
 class AttendanceSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     expected: int
     present: int
     late: int
@@ -32,6 +36,8 @@ class AttendanceSummary(BaseModel):
 
 
 class AttachmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     activity_id: int
     filename: str
@@ -42,12 +48,15 @@ class AttachmentRead(BaseModel):
 
 
 class MinutesRead(BaseModel):
-    activity_id: int
-    content: str
-    decisions: str | None
+    # Read from minutes_service.MinutesView.
+    model_config = ConfigDict(from_attributes=True)
+
+    activity_id: int = Field(validation_alias=AliasPath("minutes", "activity_id"))
+    content: str = Field(validation_alias=AliasPath("minutes", "content"))
+    decisions: str | None = Field(validation_alias=AliasPath("minutes", "decisions"))
     written_by: AccountRef | None
-    updated_at: datetime
-    reviewed_at: datetime | None
+    updated_at: datetime = Field(validation_alias=AliasPath("minutes", "updated_at"))
+    reviewed_at: datetime | None = Field(validation_alias=AliasPath("minutes", "reviewed_at"))
     reviewed_by: AccountRef | None
     editable: bool = Field(
         description="The caller may still change the minutes and their attachments"

@@ -13,9 +13,21 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.activities import service as activities_service
+from app.activities.errors import ActivityNotFound
+from app.attendance import service as attendance_service
 from app.auth.permissions import Permission
 from app.auth.scope import Principal, Scope
-from app.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from app.errors import Forbidden
+from app.minutes.errors import (
+    ActivityNotHeld,
+    AttachmentNotFound,
+    EmptyFile,
+    MinutesNotFound,
+    MinutesReviewed,
+    TooEarly,
+    TypeNotAllowed,
+)
+from app.minutes.schemas import MinutesWrite
 from app.models import Activity, ActivityStatus, Member, Minutes, MinutesAttachment
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -33,39 +45,6 @@ _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
 # What clients send when they do not know: the extension decides then.
 _UNKNOWN_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 FILENAME_MAX = 200
-
-
-class AttachmentTooLarge(PayloadTooLarge):
-    """details.max_bytes and details.max_size (as people read it) give the limit."""
-
-    code = "attachment.too_large"
-    message_zh = "文件不能超过 {max_size}"
-    message_en = "The file may not exceed {max_size}"
-
-
-def _human_size(size: int) -> str:
-    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor} {unit}"
-    return f"{size} B"
-
-
-def attachment_too_large(limit: int) -> AttachmentTooLarge:
-    return AttachmentTooLarge(details={"max_bytes": limit, "max_size": _human_size(limit)})
-
-
-def minutes_not_found() -> NotFound:
-    return NotFound("minutes.not_found", "尚无会议记录", "No minutes yet")
-
-
-def minutes_reviewed() -> Conflict:
-    return Conflict(
-        "minutes.reviewed", "会议记录已审阅，不能再修改", "The minutes have been reviewed"
-    )
-
-
-def attachment_not_found() -> NotFound:
-    return NotFound("attachment.not_found", "附件不存在", "Attachment not found")
 
 
 # --- who may read -----------------------------------------------------------------------------
@@ -94,7 +73,7 @@ async def get_readable(session: AsyncSession, principal: Principal, activity_id:
         )
     ).one_or_none()
     if row is None:
-        raise activities_service.activity_not_found()
+        raise ActivityNotFound()
     return Access(row.Activity, bool(row.can_manage), bool(row.can_review))
 
 
@@ -104,11 +83,49 @@ async def get_minutes(session: AsyncSession, activity_id: int, *, lock: bool = F
         query = query.with_for_update()
     minutes = await session.scalar(query)
     if minutes is None:
-        raise minutes_not_found()
+        raise MinutesNotFound()
     return minutes
 
 
-async def names_of_accounts(
+@dataclass(frozen=True)
+class AccountName:
+    account_id: int
+    name: str | None  # of the member linked to the account, if any
+
+
+@dataclass(frozen=True)
+class MinutesView:
+    """The minutes as a reader sees them, with the activity's figures and attachments."""
+
+    minutes: Minutes
+    written_by: AccountName | None
+    reviewed_by: AccountName | None
+    editable: bool  # the reader may still change them and their attachments
+    attendance: attendance_service.ActivitySummary
+    attachments: Sequence[MinutesAttachment]
+
+
+async def view(session: AsyncSession, principal: Principal, activity_id: int) -> MinutesView:
+    access = await get_readable(session, principal, activity_id)
+    minutes = await get_minutes(session, access.activity.id)
+    names = await _names_of_accounts(
+        session, [minutes.written_by_account_id, minutes.reviewed_by_account_id]
+    )
+
+    def named(account_id: int | None) -> AccountName | None:
+        return None if account_id is None else AccountName(account_id, names.get(account_id))
+
+    return MinutesView(
+        minutes=minutes,
+        written_by=named(minutes.written_by_account_id),
+        reviewed_by=named(minutes.reviewed_by_account_id),
+        editable=access.can_manage and minutes.reviewed_at is None,
+        attendance=await attendance_service.activity_summary(session, access.activity.id),
+        attachments=await attachments_of(session, access.activity.id),
+    )
+
+
+async def _names_of_accounts(
     session: AsyncSession, account_ids: Iterable[int | None]
 ) -> dict[int, str]:
     wanted = {i for i in account_ids if i is not None}
@@ -127,35 +144,29 @@ async def save(
     session: AsyncSession,
     manage_scope: Scope,
     activity_id: int,
+    body: MinutesWrite,
     *,
-    content: str,
-    decisions: str | None,
     account_id: int,
     now: datetime,
 ) -> Minutes:
     """Create or replace the minutes of an activity that has started."""
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
     if activity.status is not ActivityStatus.PUBLISHED:
-        raise Conflict(
-            "minutes.activity_not_held",
-            "活动未发布或已取消，无需会议记录",
-            "The activity was not held",
-        )
+        raise ActivityNotHeld()
     if now < activity.starts_at:
-        raise Conflict(
-            "minutes.too_early", "活动开始后才能填写会议记录", "The activity has not started yet"
-        )
+        raise TooEarly()
     minutes = await session.scalar(
         select(Minutes).where(Minutes.activity_id == activity.id).with_for_update()
     )
     if minutes is None:
-        minutes = Minutes(activity_id=activity.id, content=content)
+        minutes = Minutes(activity_id=activity.id, content=body.content, created_at=now)
         session.add(minutes)
     elif minutes.reviewed_at is not None:
-        raise minutes_reviewed()
-    minutes.content = content
-    minutes.decisions = decisions or None
+        raise MinutesReviewed()
+    minutes.content = body.content
+    minutes.decisions = body.decisions or None
     minutes.written_by_account_id = account_id
+    minutes.updated_at = now
     await session.flush()
     return minutes
 
@@ -163,25 +174,23 @@ async def save(
 async def review(
     session: AsyncSession, review_scope: Scope, activity_id: int, *, account_id: int, now: datetime
 ) -> Minutes:
-    activity = await activities_service.get_managed(session, review_scope, activity_id)
+    activity = await activities_service.get_in_scope(session, review_scope, activity_id)
     minutes = await get_minutes(session, activity.id, lock=True)
     if minutes.reviewed_at is not None:
-        raise minutes_reviewed()
-    minutes.reviewed_at = now
+        raise MinutesReviewed()
+    minutes.reviewed_at = minutes.updated_at = now
     minutes.reviewed_by_account_id = account_id
     await session.flush()
     return minutes
 
 
-async def _refuse_if_reviewed(session: AsyncSession, activity_id: int) -> None:
-    # FOR SHARE: a review committing meanwhile waits for this change, or this for it.
-    reviewed_at = await session.scalar(
-        select(Minutes.reviewed_at)
-        .where(Minutes.activity_id == activity_id)
-        .with_for_update(read=True)
-    )
-    if reviewed_at is not None:
-        raise minutes_reviewed()
+async def _refuse_if_reviewed(session: AsyncSession, activity_id: int, *, lock: bool) -> None:
+    query = select(Minutes.reviewed_at).where(Minutes.activity_id == activity_id)
+    if lock:
+        # FOR SHARE: a review committing meanwhile waits for this change, or this for it.
+        query = query.with_for_update(read=True)
+    if await session.scalar(query) is not None:
+        raise MinutesReviewed()
 
 
 # --- attachments ------------------------------------------------------------------------------
@@ -197,11 +206,12 @@ async def attachments_of(session: AsyncSession, activity_id: int) -> Sequence[Mi
 
 
 async def open_for_attachments(
-    session: AsyncSession, manage_scope: Scope, activity_id: int
+    session: AsyncSession, manage_scope: Scope, activity_id: int, *, lock: bool = True
 ) -> Activity:
-    """The activity, if the caller manages it and its minutes are not reviewed yet."""
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
-    await _refuse_if_reviewed(session, activity.id)
+    """The activity, if the caller manages it and its minutes are not reviewed yet; ``lock``
+    keeps it so until the transaction ends (a writer's), where a reader only looks."""
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
+    await _refuse_if_reviewed(session, activity.id, lock=lock)
     return activity
 
 
@@ -225,12 +235,9 @@ def clean_filename(raw: str | None, content_type: str) -> str:
     return name
 
 
-def _type_not_allowed(declared: str) -> Unprocessable:
-    return Unprocessable(
-        "attachment.type_not_allowed",
-        "仅支持 JPG、PNG、WebP 图片及 PDF、Word（docx）、Excel（xlsx）文件",
-        "Only JPEG, PNG, WebP, PDF, DOCX and XLSX files are accepted",
-        details={"content_type": declared[:100], "allowed": sorted(ALLOWED_TYPES)},
+def _type_not_allowed(declared: str) -> TypeNotAllowed:
+    return TypeNotAllowed(
+        details={"content_type": declared[:100], "allowed": sorted(ALLOWED_TYPES)}
     )
 
 
@@ -240,7 +247,7 @@ def classify(filename: str | None, declared_type: str | None, data: bytes) -> st
     declared = (declared_type or "").split(";", 1)[0].strip().lower()
     declared = _ALIASES.get(declared, declared)
     if not data:
-        raise Unprocessable("attachment.empty", "文件内容为空", "The file is empty")
+        raise EmptyFile()
     if declared in ALLOWED_TYPES:
         content_type = declared
     elif declared in _UNKNOWN_TYPES:
@@ -293,7 +300,7 @@ async def get_attachment(
         )
     )
     if attachment is None:
-        raise attachment_not_found()
+        raise AttachmentNotFound()
     return attachment
 
 
@@ -301,9 +308,9 @@ async def delete_attachment(
     session: AsyncSession, manage_scope: Scope, activity_id: int, attachment_id: int
 ) -> str:
     """Removes the row; returns the storage key, to delete once the transaction commits."""
-    activity = await activities_service.get_managed(session, manage_scope, activity_id)
+    activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
     attachment = await get_attachment(session, activity.id, attachment_id)
-    await _refuse_if_reviewed(session, activity.id)
+    await _refuse_if_reviewed(session, activity.id, lock=True)
     await session.delete(attachment)
     await session.flush()
     return attachment.storage_key

@@ -18,9 +18,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
-from app.kit.clock import utcnow
 from app.models.base import Base, TimestampMixin, str_enum
 
 
@@ -102,6 +101,12 @@ class Activity(TimestampMixin, Base):
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
 
+    # Shown with an activity, never stored: activities_service.shown() fills them for an answer.
+    # "ended" depends on the clock, so the status readers see is not a column.
+    shown_status: Mapped[str] = query_expression(expire_on_flush=False)
+    co_hosts: Mapped[list[MassOrg]] = query_expression(expire_on_flush=False)
+    expected_count: Mapped[int] = query_expression(expire_on_flush=False)
+
 
 class ActivityCoHost(Base):
     """党建带群建: a mass organization co-hosting the activity."""
@@ -150,6 +155,11 @@ class LeaveRequest(TimestampMixin, Base):
     )
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(String(200))
+
+    # Shown with a request, never stored: loaded by leave_service's queries (with_expression).
+    member_name: Mapped[str] = query_expression()
+    activity_title: Mapped[str] = query_expression()
+    activity_starts_at: Mapped[datetime] = query_expression()
 
 
 class CheckInMethod(enum.StrEnum):
@@ -226,7 +236,7 @@ class MinutesAttachment(Base):
     uploaded_by_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
 
 class ActivityEventKind(enum.StrEnum):
@@ -250,7 +260,7 @@ class ActivityEvent(Base):
         str_enum(ActivityEventKind, "activity_event_kind")
     )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
     # When it should go out: now for changes, some time before the start for a reminder.
     due_at: Mapped[datetime] = mapped_column(index=True)
     delivered_at: Mapped[datetime | None]

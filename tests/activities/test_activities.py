@@ -418,7 +418,8 @@ async def test_publish_records_the_event_and_a_reminder(scene: Scene, settings: 
     assert published.payload["title"] == "主题党日"
     assert reminder.kind.value == "reminder"
     assert reminder.due_at == START - timedelta(minutes=settings.activity_reminder_minutes_before)
-    assert published.delivered_at is None and reminder.delivered_at is None
+    assert published.delivered_at is None
+    assert reminder.delivered_at is None
     assert reminder.superseded_at is None
 
     again = await scene.publish(activity["id"])

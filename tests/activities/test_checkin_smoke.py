@@ -33,7 +33,8 @@ async def test_create_publish_show_code_and_check_in(
     )
     assert created.status_code == 201, created.text
     activity = created.json()
-    assert activity["status"] == "draft" and activity["expected_count"] == 2
+    assert activity["status"] == "draft"
+    assert activity["expected_count"] == 2
     published = await client.post(
         f"/api/v1/activities/{activity['id']}/publish", headers=secretary.headers
     )
@@ -51,7 +52,8 @@ async def test_create_publish_show_code_and_check_in(
     replay = await client.post(
         f"/api/v1/activities/{activity['id']}/check-ins", json=body, headers=member.headers
     )
-    assert replay.status_code == 201 and replay.json() == first.json()
+    assert replay.status_code == 201
+    assert replay.json() == first.json()
     other = await client.post(
         f"/api/v1/activities/{activity['id']}/check-ins",
         json={**body, "client_nonce": "nonce-0002"},

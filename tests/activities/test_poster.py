@@ -59,7 +59,8 @@ async def test_poster_carries_a_short_signed_scene_that_checks_in_inside_the_fen
     sent = json.loads(call.content)
     scene = sent["scene"]
     # Only the activity id and a signature: nothing of the member who will scan it.
-    assert len(scene) <= 32 and re.fullmatch(rf"p{activity_id:x}\.[A-Za-z0-9_-]{{16}}", scene)
+    assert len(scene) <= 32
+    assert re.fullmatch(rf"p{activity_id:x}\.[A-Za-z0-9_-]{{16}}", scene)
     assert sent["page"] == "pages/checkin/index"
     assert call.url.params["access_token"]
 
@@ -68,7 +69,8 @@ async def test_poster_carries_a_short_signed_scene_that_checks_in_inside_the_fen
         json={"token": scene, "client_nonce": "poster-far-1"},
         headers=member.headers,
     )
-    assert far.status_code == 422 and far.json()["error"]["code"] == "checkin.location_required"
+    assert far.status_code == 422
+    assert far.json()["error"]["code"] == "checkin.location_required"
     near = await client.post(
         f"/api/v1/activities/{activity_id}/check-ins",
         json={
@@ -103,15 +105,16 @@ async def test_poster_refusals(
     )
     assert other_branch.status_code == 404
 
-    wechat.overrides[POSTER] = lambda request: httpx.Response(
+    wechat.overrides[POSTER] = lambda _request: httpx.Response(
         200, json={"errcode": 45009, "errmsg": "too frequent"}
     )
     limited = await client.get(
         f"/api/v1/activities/{fenced}/checkin-poster", headers=secretary.headers
     )
-    assert limited.status_code == 429 and limited.headers["retry-after"]
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"]
 
-    wechat.overrides[POSTER] = lambda request: httpx.Response(
+    wechat.overrides[POSTER] = lambda _request: httpx.Response(
         200, json={"errcode": 41030, "errmsg": "invalid page"}
     )
     bad_page = await client.get(

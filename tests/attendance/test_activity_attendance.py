@@ -88,7 +88,8 @@ async def test_the_roster_tells_who_came_and_who_is_still_pending(scene: Scene) 
         "rate": 0.4,
     }
     walk_in = next(p for p in body["people"] if p["member_id"] == people["walk_in"].member.id)
-    assert walk_in["expected"] is False and walk_in["attendance"]["walk_in"] is True
+    assert walk_in["expected"] is False
+    assert walk_in["attendance"]["walk_in"] is True
     # Those present come first, in the order they checked in.
     assert [p["member_id"] for p in body["people"][:3]] == [
         people["on_time"].member.id,
@@ -101,9 +102,11 @@ async def test_once_check_in_closes_the_missing_are_absent(scene: Scene) -> None
     activity_id, people = await hold_a_meeting(scene)
     scene.at(CLOSED)
     body = await attendance(scene, activity_id)
-    assert body["closed"] is True and body["status"] == "ended"
+    assert body["closed"] is True
+    assert body["status"] == "ended"
     assert states(body)[people["missing"].member.id] == "absent"
-    assert body["summary"]["absent"] == 2 and body["summary"]["pending"] == 0
+    assert body["summary"]["absent"] == 2
+    assert body["summary"]["pending"] == 0
 
 
 async def test_nobody_is_absent_from_a_cancelled_activity(scene: Scene) -> None:
@@ -118,7 +121,8 @@ async def test_nobody_is_absent_from_a_cancelled_activity(scene: Scene) -> None:
     scene.at(CLOSED)
     body = await attendance(scene, meeting["id"])
     assert states(body)[member.member.id] == "pending"
-    assert body["summary"]["absent"] == 0 and body["closed"] is False
+    assert body["summary"]["absent"] == 0
+    assert body["closed"] is False
 
 
 async def test_a_plain_member_cannot_read_the_roster(scene: Scene) -> None:
@@ -143,7 +147,8 @@ async def test_the_sign_in_sheet_is_a_workbook_with_chinese_headings(scene: Scen
     )
     assert "filename*=UTF-8''" in response.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(response.content)).active
-    assert sheet is not None and sheet.title == "签到表"
+    assert sheet is not None
+    assert sheet.title == "签到表"
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][0] == "支部党员大会 签到表"
     header = rows.index(["序号", "姓名", "政治面貌", "状态", "签到时间", "签退时间",
@@ -151,7 +156,8 @@ async def test_the_sign_in_sheet_is_a_workbook_with_chinese_headings(scene: Scen
     people_rows = [row for row in rows[header + 1 :] if isinstance(row[0], int)]
     by_name = {row[1]: row for row in people_rows}
     on_time = by_name[people["on_time"].member.name]
-    assert on_time[3] == "出席" and on_time[7] == "扫码"
+    assert on_time[3] == "出席"
+    assert on_time[7] == "扫码"
     # Times are written in Beijing time: 02:05 UTC is 10:05.
     assert on_time[4] == (T0 + timedelta(minutes=5, hours=8)).strftime("%Y-%m-%d %H:%M")
     assert by_name[people["late"].member.name][3] == "迟到"

@@ -25,10 +25,12 @@ async def test_a_member_sees_their_own_record(scene: Scene) -> None:
     late = await get(scene, f"/api/v1/me/attendance?from={DAY}&to={DAY}", people["late"].headers)
     assert [entry["activity_id"] for entry in late["activities"]] == [activity_id]
     assert late["activities"][0]["state"] == "late"
-    assert late["summary"]["expected"] == 1 and late["summary"]["rate"] == 1.0
+    assert late["summary"]["expected"] == 1
+    assert late["summary"]["rate"] == 1.0
     missing = await get(scene, "/api/v1/me/attendance", people["missing"].headers)
     assert missing["activities"][0]["state"] == "absent"
-    assert missing["summary"]["absent"] == 1 and missing["summary"]["rate"] == 0.0
+    assert missing["summary"]["absent"] == 1
+    assert missing["summary"]["rate"] == 0.0
     excused = await get(scene, "/api/v1/me/attendance", people["excused"].headers)
     assert excused["activities"][0]["leave_status"] == "approved"
     assert excused["summary"]["excused"] == 1
@@ -40,8 +42,10 @@ async def test_a_period_outside_the_activity_leaves_it_out(scene: Scene) -> None
     body = await get(
         scene, f"/api/v1/me/attendance?from={before}&to={before}", people["on_time"].headers
     )
-    assert body["activities"] == [] and body["summary"]["rate"] is None
-    assert body["from"] == before and body["to"] == before
+    assert body["activities"] == []
+    assert body["summary"]["rate"] is None
+    assert body["from"] == before
+    assert body["to"] == before
 
 
 async def test_a_reversed_period_is_refused(scene: Scene) -> None:

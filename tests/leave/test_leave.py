@@ -73,12 +73,12 @@ async def test_member_asks_secretary_approves_and_the_member_counts_as_excused(
     asked = await ask(client, scene, "  出差在外地  ")
     assert asked.status_code == 201, asked.text
     leave = asked.json()
-    assert leave["status"] == "pending" and leave["reason"] == "出差在外地"
-    assert (
-        leave["member_id"] == scene.member.member.id
-        and leave["member_name"] == scene.member.member.name
-    )
-    assert leave["activity_id"] == scene.activity_id and leave["decided_at"] is None
+    assert leave["status"] == "pending"
+    assert leave["reason"] == "出差在外地"
+    assert leave["member_id"] == scene.member.member.id
+    assert leave["member_name"] == scene.member.member.name
+    assert leave["activity_id"] == scene.activity_id
+    assert leave["decided_at"] is None
 
     listed = await client.get(
         f"{V1}/activities/{scene.activity_id}/leave-requests", headers=scene.secretary.headers
@@ -96,12 +96,14 @@ async def test_member_asks_secretary_approves_and_the_member_counts_as_excused(
     )
     assert decided.status_code == 200, decided.text
     body = decided.json()
-    assert body["status"] == "approved" and body["decision_note"] == "同意"
+    assert body["status"] == "approved"
+    assert body["decision_note"] == "同意"
     assert body["decided_by_account_id"] == scene.secretary.account.id
     assert body["decided_at"].startswith(clock.now().strftime("%Y-%m-%dT%H:%M:%S"))
 
     [stored] = await rows(app)
-    assert stored.status is LeaveStatus.APPROVED and stored.decided_at == clock.now()
+    assert stored.status is LeaveStatus.APPROVED
+    assert stored.decided_at == clock.now()
     figures = await summary(app, scene.activity_id)
     # Expected: the secretary (a member of the branch) and the member; the member is excused.
     assert (figures.expected, figures.present, figures.excused, figures.absent) == (2, 0, 1, 1)
@@ -122,9 +124,11 @@ async def test_rejected_leave_is_not_excused_and_can_be_asked_again(
     again = await ask(client, scene, "确实无法参加：住院")
     assert again.status_code == 201, again.text
     reopened = again.json()
-    assert reopened["id"] == first["id"] and reopened["status"] == "pending"
+    assert reopened["id"] == first["id"]
+    assert reopened["status"] == "pending"
     assert reopened["reason"] == "确实无法参加：住院"
-    assert reopened["decided_at"] is None and reopened["decided_by_account_id"] is None
+    assert reopened["decided_at"] is None
+    assert reopened["decided_by_account_id"] is None
     assert reopened["decision_note"] is None
     assert len(await rows(app)) == 1
 
@@ -134,7 +138,8 @@ async def test_pending_or_approved_leave_cannot_be_asked_twice(
 ) -> None:
     first = (await ask(client, scene)).json()
     twice = await ask(client, scene, "再说一次")
-    assert twice.status_code == 409 and error_code(twice) == "leave.already_requested"
+    assert twice.status_code == 409
+    assert error_code(twice) == "leave.already_requested"
     assert twice.json()["error"]["details"]["leave_request"] == {
         "id": first["id"],
         "status": "pending",
@@ -146,9 +151,11 @@ async def test_pending_or_approved_leave_cannot_be_asked_twice(
         headers=scene.secretary.headers,
     )
     thrice = await ask(client, scene, "再说一次")
-    assert thrice.status_code == 409 and error_code(thrice) == "leave.already_requested"
+    assert thrice.status_code == 409
+    assert error_code(thrice) == "leave.already_requested"
     [stored] = await rows(app)
-    assert stored.reason == "单位值班" and stored.status is LeaveStatus.APPROVED
+    assert stored.reason == "单位值班"
+    assert stored.status is LeaveStatus.APPROVED
 
 
 async def test_only_a_pending_request_can_be_decided(
@@ -160,12 +167,14 @@ async def test_only_a_pending_request_can_be_decided(
         await client.post(url, json={"approve": True}, headers=scene.secretary.headers)
     ).status_code == 200
     again = await client.post(url, json={"approve": False}, headers=scene.secretary.headers)
-    assert again.status_code == 409 and error_code(again) == "leave.not_pending"
+    assert again.status_code == 409
+    assert error_code(again) == "leave.not_pending"
     assert again.json()["error"]["details"] == {"status": "approved"}
 
     await client.delete(leave_url(scene.activity_id), headers=scene.member.headers)
     withdrawn = await client.post(url, json={"approve": True}, headers=scene.secretary.headers)
-    assert withdrawn.status_code == 409 and error_code(withdrawn) == "leave.not_pending"
+    assert withdrawn.status_code == 409
+    assert error_code(withdrawn) == "leave.not_pending"
 
 
 async def test_a_leave_id_of_another_activity_is_not_found(
@@ -181,13 +190,15 @@ async def test_a_leave_id_of_another_activity_is_not_found(
     response = await client.post(
         decision_url(other, leave["id"]), json={"approve": True}, headers=scene.secretary.headers
     )
-    assert response.status_code == 404 and error_code(response) == "leave.not_found"
+    assert response.status_code == 404
+    assert error_code(response) == "leave.not_found"
     missing = await client.post(
         decision_url(scene.activity_id, 999999),
         json={"approve": True},
         headers=scene.secretary.headers,
     )
-    assert missing.status_code == 404 and error_code(missing) == "leave.not_found"
+    assert missing.status_code == 404
+    assert error_code(missing) == "leave.not_found"
     [stored] = await rows(app)
     assert stored.status is LeaveStatus.PENDING
 
@@ -203,11 +214,14 @@ async def test_an_account_without_a_member_record_is_refused(
     asked = await client.post(
         leave_url(scene.activity_id), json={"reason": "请假"}, headers=headers
     )
-    assert asked.status_code == 403 and error_code(asked) == "auth.not_a_member"
+    assert asked.status_code == 403
+    assert error_code(asked) == "auth.not_a_member"
     withdrawn = await client.delete(leave_url(scene.activity_id), headers=headers)
-    assert withdrawn.status_code == 403 and error_code(withdrawn) == "auth.not_a_member"
+    assert withdrawn.status_code == 403
+    assert error_code(withdrawn) == "auth.not_a_member"
     mine = await client.get(f"{V1}/me/leave-requests", headers=headers)
-    assert mine.status_code == 200 and mine.json() == {"items": [], "next_cursor": None}
+    assert mine.status_code == 200
+    assert mine.json() == {"items": [], "next_cursor": None}
 
 
 async def test_a_member_not_on_the_expected_list_is_refused(
@@ -220,7 +234,8 @@ async def test_a_member_not_on_the_expected_list_is_refused(
     asked = await client.post(
         leave_url(scene.activity_id), json={"reason": "请假"}, headers=newcomer.headers
     )
-    assert asked.status_code == 409 and error_code(asked) == "leave.not_expected"
+    assert asked.status_code == 409
+    assert error_code(asked) == "leave.not_expected"
     assert await rows(app) == []
 
 
@@ -232,7 +247,8 @@ async def test_a_secretary_in_scope_but_not_expected_is_refused(
     asked = await client.post(
         leave_url(scene.activity_id), json={"reason": "请假"}, headers=admin.headers
     )
-    assert asked.status_code == 409 and error_code(asked) == "leave.not_expected"
+    assert asked.status_code == 409
+    assert error_code(asked) == "leave.not_expected"
 
 
 async def test_draft_and_cancelled_activities_take_no_leave(
@@ -246,7 +262,8 @@ async def test_draft_and_cancelled_activities_take_no_leave(
         leave_url(draft), json={"reason": "请假"}, headers=scene.member.headers
     )
     # A member cannot see a draft at all, so it is not found rather than closed.
-    assert asked.status_code == 404 and error_code(asked) == "activity.not_found"
+    assert asked.status_code == 404
+    assert error_code(asked) == "activity.not_found"
 
     cancelled = await client.post(
         f"{V1}/activities/{scene.activity_id}/cancel",
@@ -255,7 +272,8 @@ async def test_draft_and_cancelled_activities_take_no_leave(
     )
     assert cancelled.status_code == 200
     asked = await ask(client, scene)
-    assert asked.status_code == 409 and error_code(asked) == "leave.activity_not_open"
+    assert asked.status_code == 409
+    assert error_code(asked) == "leave.activity_not_open"
     assert await rows(app) == []
 
 
@@ -266,12 +284,14 @@ async def test_leave_is_asked_and_withdrawn_only_before_the_start(
     assert asked.status_code == 201
     clock.advance(hours=1)  # the activity starts now
     withdrawn = await client.delete(leave_url(scene.activity_id), headers=scene.member.headers)
-    assert withdrawn.status_code == 409 and error_code(withdrawn) == "leave.too_late"
+    assert withdrawn.status_code == 409
+    assert error_code(withdrawn) == "leave.too_late"
     late_member = scene.secretary  # also expected, has not asked yet
     late = await client.post(
         leave_url(scene.activity_id), json={"reason": "临时有事"}, headers=late_member.headers
     )
-    assert late.status_code == 409 and error_code(late) == "leave.too_late"
+    assert late.status_code == 409
+    assert error_code(late) == "leave.too_late"
     [stored] = await rows(app)
     assert stored.status is LeaveStatus.PENDING
 
@@ -283,7 +303,8 @@ async def test_the_reason_is_required_and_bounded(
         response = await client.post(
             leave_url(scene.activity_id), json=body, headers=scene.member.headers
         )
-        assert response.status_code == 422 and error_code(response) == "validation_failed", body
+        assert response.status_code == 422, body
+        assert error_code(response) == "validation_failed", body
     ok = await ask(client, scene, "假" * 500)
     assert ok.status_code == 201
     leave_id = ok.json()["id"]
@@ -310,26 +331,27 @@ async def test_withdrawing_approved_leave_makes_the_member_expected_again(
     )
     assert (await summary(app, scene.activity_id)).excused == 1
     withdrawn = await client.delete(leave_url(scene.activity_id), headers=scene.member.headers)
-    assert withdrawn.status_code == 204 and withdrawn.content == b""
+    assert withdrawn.status_code == 204
+    assert withdrawn.content == b""
     [stored] = await rows(app)
     assert stored.status is LeaveStatus.WITHDRAWN
     assert (await summary(app, scene.activity_id)).excused == 0
 
     gone = await client.delete(leave_url(scene.activity_id), headers=scene.member.headers)
-    assert gone.status_code == 404 and error_code(gone) == "leave.not_found"
+    assert gone.status_code == 404
+    assert error_code(gone) == "leave.not_found"
     again = await ask(client, scene, "还是去不了")
-    assert (
-        again.status_code == 201
-        and again.json()["status"] == "pending"
-        and again.json()["id"] == leave["id"]
-    )
+    assert again.status_code == 201
+    assert again.json()["status"] == "pending"
+    assert again.json()["id"] == leave["id"]
 
 
 async def test_withdrawing_without_a_request_is_not_found(
     client: httpx.AsyncClient, scene: Scene
 ) -> None:
     response = await client.delete(leave_url(scene.activity_id), headers=scene.member.headers)
-    assert response.status_code == 404 and error_code(response) == "leave.not_found"
+    assert response.status_code == 404
+    assert error_code(response) == "leave.not_found"
 
 
 async def test_withdrawing_a_rejected_request_is_not_found(
@@ -342,7 +364,8 @@ async def test_withdrawing_a_rejected_request_is_not_found(
         headers=scene.secretary.headers,
     )
     response = await client.delete(leave_url(scene.activity_id), headers=scene.member.headers)
-    assert response.status_code == 404 and error_code(response) == "leave.not_found"
+    assert response.status_code == 404
+    assert error_code(response) == "leave.not_found"
     assert (await rows(app))[0].status is LeaveStatus.REJECTED
 
 
@@ -375,7 +398,8 @@ async def test_my_leave_requests_newest_first_page_by_page(
     assert first.status_code == 200
     page = first.json()
     assert [r["id"] for r in page["items"]] == ids[::-1][:2]
-    assert page["items"][0]["activity_title"] and page["next_cursor"]
+    assert page["items"][0]["activity_title"]
+    assert page["next_cursor"]
     second = await client.get(
         f"{V1}/me/leave-requests",
         params={"limit": 2, "cursor": page["next_cursor"]},
@@ -420,10 +444,12 @@ async def test_a_plain_member_cannot_list_or_decide(
     listed = await client.get(
         f"{V1}/activities/{scene.activity_id}/leave-requests", headers=scene.member.headers
     )
-    assert listed.status_code == 403 and error_code(listed) == "auth.forbidden"
+    assert listed.status_code == 403
+    assert error_code(listed) == "auth.forbidden"
     decided = await client.post(
         decision_url(scene.activity_id, leave["id"]),
         json={"approve": True},
         headers=scene.member.headers,
     )
-    assert decided.status_code == 403 and error_code(decided) == "auth.forbidden"
+    assert decided.status_code == 403
+    assert error_code(decided) == "auth.forbidden"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from app.kit.clock import FrozenClock
 from app.minutes.service import DOCX
-from app.models import MinutesAttachment, Role
+from app.models import Activity, MinutesAttachment, Role
 from tests.factories import Actor, Factory, World, build_world
 from tests.leave.helpers import V1, create_activity, snapshot
 
@@ -93,19 +94,21 @@ async def test_upload_list_download_and_delete(
     uploaded = await upload(client, scene, JPEG, "主题党日合影.jpg")
     assert uploaded.status_code == 201, uploaded.text
     meta = uploaded.json()
-    assert meta["filename"] == "主题党日合影.jpg" and meta["content_type"] == "image/jpeg"
-    assert (
-        meta["size_bytes"] == len(JPEG)
-        and meta["uploaded_by_account_id"] == scene.secretary.account.id
-    )
+    assert meta["filename"] == "主题党日合影.jpg"
+    assert meta["content_type"] == "image/jpeg"
+    assert meta["size_bytes"] == len(JPEG)
+    assert meta["uploaded_by_account_id"] == scene.secretary.account.id
     [(key, content)] = stored_files(storage_dir).items()
     assert content == JPEG
-    assert key.startswith(f"activities/{scene.activity_id}/") and "主题" not in key
+    assert key.startswith(f"activities/{scene.activity_id}/")
+    assert "主题" not in key
     [row] = await attachment_rows(app)
-    assert row.storage_key == key and row.created_at == clock.now()
+    assert row.storage_key == key
+    assert row.created_at == clock.now()
 
     listed = await client.get(attachments_url(scene.activity_id), headers=scene.reviewer.headers)
-    assert listed.status_code == 200 and listed.json() == [meta]
+    assert listed.status_code == 200
+    assert listed.json() == [meta]
 
     clock.advance(hours=2)
     await client.put(
@@ -142,7 +145,8 @@ async def test_upload_list_download_and_delete(
     gone = await client.get(
         attachments_url(scene.activity_id, meta["id"]), headers=scene.secretary.headers
     )
-    assert gone.status_code == 404 and error_code(gone) == "attachment.not_found"
+    assert gone.status_code == 404
+    assert error_code(gone) == "attachment.not_found"
 
 
 @pytest.mark.parametrize(
@@ -176,7 +180,8 @@ async def test_allowed_types(
     downloaded = await client.get(
         attachments_url(scene.activity_id, response.json()["id"]), headers=scene.secretary.headers
     )
-    assert downloaded.headers["content-type"] == stored_type and downloaded.content == data
+    assert downloaded.headers["content-type"] == stored_type
+    assert downloaded.content == data
 
 
 @pytest.mark.parametrize(
@@ -202,18 +207,19 @@ async def test_other_types_are_refused(
     data: bytes,
 ) -> None:
     response = await upload(client, scene, data, filename, content_type)
-    assert response.status_code == 422 and error_code(response) == "attachment.type_not_allowed", (
-        response.text
-    )
+    assert response.status_code == 422, response.text
+    assert error_code(response) == "attachment.type_not_allowed"
     assert "image/jpeg" in response.json()["error"]["details"]["allowed"]
-    assert stored_files(storage_dir) == {} and await attachment_rows(app) == []
+    assert stored_files(storage_dir) == {}
+    assert await attachment_rows(app) == []
 
 
 async def test_an_empty_file_is_refused(
     client: httpx.AsyncClient, scene: Scene, storage_dir: Path
 ) -> None:
     response = await upload(client, scene, b"", "空.pdf", "application/pdf")
-    assert response.status_code == 422 and error_code(response) == "attachment.empty"
+    assert response.status_code == 422
+    assert error_code(response) == "attachment.empty"
     assert stored_files(storage_dir) == {}
 
 
@@ -297,7 +303,8 @@ async def test_the_size_cap(
     assert error_code(refused) == "attachment.too_large"
     assert refused.json()["error"]["details"] == {"max_bytes": limit, "max_size": "10 MB"}
     assert "10 MB" in refused.json()["error"]["message"]
-    assert stored_files(storage_dir) == before and len(await attachment_rows(app)) == 1
+    assert stored_files(storage_dir) == before
+    assert len(await attachment_rows(app)) == 1
 
 
 async def test_an_oversized_stream_is_cut_off_early(
@@ -322,9 +329,11 @@ async def test_an_oversized_stream_is_cut_off_early(
         content=body(),
         headers={**scene.secretary.headers, "Content-Type": "multipart/form-data; boundary=xyz"},
     )
-    assert response.status_code == 413 and error_code(response) == "attachment.too_large"
+    assert response.status_code == 413
+    assert error_code(response) == "attachment.too_large"
     assert sent_chunks <= 11  # 10 MiB limit: the 11th chunk crosses it, nothing more is read
-    assert stored_files(storage_dir) == {} and await attachment_rows(app) == []
+    assert stored_files(storage_dir) == {}
+    assert await attachment_rows(app) == []
 
 
 async def test_a_declared_length_far_over_the_cap_is_refused_before_reading(
@@ -346,7 +355,8 @@ async def test_a_declared_length_far_over_the_cap_is_refused_before_reading(
             "Content-Length": str(50 * MIB),
         },
     )
-    assert response.status_code == 413 and error_code(response) == "attachment.too_large"
+    assert response.status_code == 413
+    assert error_code(response) == "attachment.too_large"
     assert not read
 
 
@@ -368,16 +378,20 @@ async def test_attachments_are_final_once_the_minutes_are_reviewed(
     files = stored_files(storage_dir)
 
     added = await upload(client, scene, PNG, "补充.png", "image/png")
-    assert added.status_code == 409 and error_code(added) == "minutes.reviewed"
+    assert added.status_code == 409
+    assert error_code(added) == "minutes.reviewed"
     removed = await client.delete(
         attachments_url(scene.activity_id, kept["id"]), headers=scene.secretary.headers
     )
-    assert removed.status_code == 409 and error_code(removed) == "minutes.reviewed"
-    assert stored_files(storage_dir) == files and len(await attachment_rows(app)) == 1
+    assert removed.status_code == 409
+    assert error_code(removed) == "minutes.reviewed"
+    assert stored_files(storage_dir) == files
+    assert len(await attachment_rows(app)) == 1
     downloaded = await client.get(
         attachments_url(scene.activity_id, kept["id"]), headers=scene.secretary.headers
     )
-    assert downloaded.status_code == 200 and downloaded.content == JPEG
+    assert downloaded.status_code == 200
+    assert downloaded.content == JPEG
 
 
 async def test_an_attachment_of_another_activity_is_not_found(
@@ -396,7 +410,8 @@ async def test_an_attachment_of_another_activity_is_not_found(
             attachments_url(scene.activity_id, attachment["id"]),
             headers=scene.secretary.headers,
         )
-        assert response.status_code == 404 and error_code(response) == "attachment.not_found"
+        assert response.status_code == 404
+        assert error_code(response) == "attachment.not_found"
     assert len(await attachment_rows(app)) == 1
 
 
@@ -409,7 +424,8 @@ async def test_a_file_missing_from_storage_is_a_storage_error(
     response = await client.get(
         attachments_url(scene.activity_id, attachment["id"]), headers=scene.secretary.headers
     )
-    assert response.status_code == 502 and error_code(response) == "storage.failed"
+    assert response.status_code == 502
+    assert error_code(response) == "storage.failed"
 
 
 async def test_a_sibling_branch_secretary_finds_none_of_it_and_changes_nothing(
@@ -448,8 +464,10 @@ async def test_a_sibling_branch_secretary_finds_none_of_it_and_changes_nothing(
         assert error_code(response) == "activity.not_found", (method, url)
     # Reviewing needs minutes:review, which no secretary holds anywhere.
     review = await client.post(f"{minutes_url}/review", headers=sibling.headers)
-    assert review.status_code == 403 and error_code(review) == "auth.forbidden"
-    assert await snapshot(app) == before and stored_files(storage_dir) == files
+    assert review.status_code == 403
+    assert error_code(review) == "auth.forbidden"
+    assert await snapshot(app) == before
+    assert stored_files(storage_dir) == files
 
 
 async def test_an_upload_cut_off_by_the_client_writes_nothing(
@@ -495,4 +513,81 @@ async def test_an_upload_cut_off_by_the_client_writes_nothing(
     assert sent[0]["status"] == 400
     body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
     assert body["error"]["code"] == "attachment.upload_interrupted"
-    assert stored_files(storage_dir) == {} and await attachment_rows(app) == []
+    assert stored_files(storage_dir) == {}
+    assert await attachment_rows(app) == []
+
+
+async def test_a_slow_upload_holds_up_no_other_request(
+    client: httpx.AsyncClient,
+    scene: Scene,
+    factory: Factory,
+    app: FastAPI,
+    clock: FrozenClock,
+    storage_dir: Path,
+) -> None:
+    """On SQLite the writer's first statement takes the database's write lock: while a phone
+    is still sending its file, another member's read and another secretary's write go
+    through, because the route receives and stores the upload before it writes."""
+    other_secretary = await factory.actor(Role.SECRETARY, scene.world.branch_a2)
+    last_chunk_wanted = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield (
+            b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="'
+            + "合影.jpg".encode()
+            + b'"\r\nContent-Type: image/jpeg\r\n\r\n'
+            + JPEG
+        )
+        last_chunk_wanted.set()  # the route is reading the body
+        await release.wait()
+        yield b"\r\n--xyz--\r\n"
+
+    upload = asyncio.create_task(
+        client.post(
+            attachments_url(scene.activity_id),
+            content=slow_body(),
+            headers={
+                **scene.secretary.headers,
+                "Content-Type": "multipart/form-data; boundary=xyz",
+            },
+        )
+    )
+    try:
+        await asyncio.wait_for(last_chunk_wanted.wait(), timeout=10)
+        read = await asyncio.wait_for(
+            client.get(f"{V1}/activities/{scene.activity_id}", headers=scene.reviewer.headers),
+            timeout=10,
+        )
+        assert read.status_code == 200, read.text
+        other_activity = await asyncio.wait_for(
+            create_activity(
+                client,
+                other_secretary.headers,
+                scene.world.branch_a2,
+                starts_at=clock.now() + timedelta(days=1),
+                publish=False,
+            ),
+            timeout=10,
+        )
+        assert not upload.done()  # both answered while the upload was still in flight
+    finally:
+        release.set()
+
+    uploaded = await asyncio.wait_for(upload, timeout=10)
+    assert uploaded.status_code == 201, uploaded.text
+    meta = uploaded.json()
+    assert meta["filename"] == "合影.jpg"
+    assert meta["size_bytes"] == len(JPEG)
+    [row] = await attachment_rows(app)
+    assert (row.id, row.activity_id, row.content_type) == (
+        meta["id"],
+        scene.activity_id,
+        "image/jpeg",
+    )
+    assert row.uploaded_by_account_id == scene.secretary.account.id
+    assert stored_files(storage_dir) == {row.storage_key: JPEG}
+    async with app.state.runtime.sessionmaker() as session:
+        created = await session.get(Activity, other_activity)
+    assert created is not None
+    assert created.org_id == scene.world.branch_a2.id

@@ -68,11 +68,13 @@ async def test_minutes_are_written_after_the_start_reviewed_then_final(
 ) -> None:
     body = {"content": "一、学习党的二十届三中全会精神……", "decisions": "1. 下月开展志愿服务"}
     early = await client.put(url(scene), json=body, headers=scene.secretary.headers)
-    assert early.status_code == 409 and error_code(early) == "minutes.too_early"
+    assert early.status_code == 409
+    assert error_code(early) == "minutes.too_early"
 
     clock.advance(hours=1, minutes=10)
     none_yet = await client.get(url(scene), headers=scene.secretary.headers)
-    assert none_yet.status_code == 404 and error_code(none_yet) == "minutes.not_found"
+    assert none_yet.status_code == 404
+    assert error_code(none_yet) == "minutes.not_found"
     manual = await client.post(
         url(scene, "check-ins/manual"),
         json={"member_id": scene.present.id, "reason": "手机没电，现场确认"},
@@ -83,16 +85,15 @@ async def test_minutes_are_written_after_the_start_reviewed_then_final(
     written = await client.put(url(scene), json=body, headers=scene.secretary.headers)
     assert written.status_code == 200, written.text
     minutes = written.json()
-    assert minutes["content"] == body["content"] and minutes["decisions"] == body["decisions"]
+    assert minutes["content"] == body["content"]
+    assert minutes["decisions"] == body["decisions"]
     assert minutes["written_by"] == {
         "account_id": scene.secretary.account.id,
         "name": scene.secretary.member.name,
     }
-    assert (
-        minutes["reviewed_at"] is None
-        and minutes["reviewed_by"] is None
-        and minutes["editable"] is True
-    )
+    assert minutes["reviewed_at"] is None
+    assert minutes["reviewed_by"] is None
+    assert minutes["editable"] is True
     # Expected: secretary, the member on leave, the one checked in by hand.
     assert minutes["attendance"] == {
         "expected": 3,
@@ -108,10 +109,12 @@ async def test_minutes_are_written_after_the_start_reviewed_then_final(
         url(scene), json={"content": "修订后的记录"}, headers=scene.secretary.headers
     )
     assert replaced.status_code == 200
-    assert replaced.json()["content"] == "修订后的记录" and replaced.json()["decisions"] is None
+    assert replaced.json()["content"] == "修订后的记录"
+    assert replaced.json()["decisions"] is None
 
     not_reviewer = await client.post(url(scene, "minutes/review"), headers=scene.secretary.headers)
-    assert not_reviewer.status_code == 403 and error_code(not_reviewer) == "auth.forbidden"
+    assert not_reviewer.status_code == 403
+    assert error_code(not_reviewer) == "auth.forbidden"
 
     clock.advance(days=1)
     reviewed = await client.post(url(scene, "minutes/review"), headers=scene.reviewer.headers)
@@ -122,21 +125,22 @@ async def test_minutes_are_written_after_the_start_reviewed_then_final(
     }
     assert reviewed.json()["editable"] is False
     row = await stored_minutes(app, scene.activity_id)
-    assert (
-        row is not None
-        and row.reviewed_at == clock.now()
-        and row.reviewed_by_account_id == scene.reviewer.account.id
-    )
+    assert row is not None
+    assert row.reviewed_at == clock.now()
+    assert row.reviewed_by_account_id == scene.reviewer.account.id
 
     again = await client.post(url(scene, "minutes/review"), headers=scene.reviewer.headers)
-    assert again.status_code == 409 and error_code(again) == "minutes.reviewed"
+    assert again.status_code == 409
+    assert error_code(again) == "minutes.reviewed"
     changed = await client.put(
         url(scene), json={"content": "审阅后再改"}, headers=scene.secretary.headers
     )
-    assert changed.status_code == 409 and error_code(changed) == "minutes.reviewed"
+    assert changed.status_code == 409
+    assert error_code(changed) == "minutes.reviewed"
     shown = await client.get(url(scene), headers=scene.secretary.headers)
     assert shown.status_code == 200
-    assert shown.json()["content"] == "修订后的记录" and shown.json()["editable"] is False
+    assert shown.json()["content"] == "修订后的记录"
+    assert shown.json()["editable"] is False
 
 
 async def test_reviewing_without_minutes_is_not_found(
@@ -144,7 +148,8 @@ async def test_reviewing_without_minutes_is_not_found(
 ) -> None:
     clock.advance(hours=2)
     response = await client.post(url(scene, "minutes/review"), headers=scene.reviewer.headers)
-    assert response.status_code == 404 and error_code(response) == "minutes.not_found"
+    assert response.status_code == 404
+    assert error_code(response) == "minutes.not_found"
     assert await stored_minutes(app, scene.activity_id) is None
 
 
@@ -169,7 +174,8 @@ async def test_draft_and_cancelled_activities_have_no_minutes(
             json={"content": "记录"},
             headers=scene.secretary.headers,
         )
-        assert response.status_code == 409 and error_code(response) == "minutes.activity_not_held"
+        assert response.status_code == 409
+        assert error_code(response) == "minutes.activity_not_held"
         assert await stored_minutes(app, activity_id) is None
 
 
@@ -184,7 +190,8 @@ async def test_content_is_required_and_bounded(
         {"decisions": "决议"},
     ):
         response = await client.put(url(scene), json=body, headers=scene.secretary.headers)
-        assert response.status_code == 422 and error_code(response) == "validation_failed"
+        assert response.status_code == 422
+        assert error_code(response) == "validation_failed"
     ok = await client.put(
         url(scene),
         json={"content": "记" * 20000, "decisions": "决" * 10000},
@@ -203,17 +210,22 @@ async def test_who_may_read_the_minutes(
     member = await factory.actor(None, None, relation=scene.world.branch_a1)
     for tail in ("minutes", "attachments"):
         refused = await client.get(url(scene, tail), headers=member.headers)
-        assert refused.status_code == 403 and error_code(refused) == "auth.forbidden"
+        assert refused.status_code == 403
+        assert error_code(refused) == "auth.forbidden"
     other_street = await factory.actor(Role.COMMITTEE_ADMIN, scene.world.street_b)
     hidden = await client.get(url(scene), headers=other_street.headers)
-    assert hidden.status_code == 404 and error_code(hidden) == "activity.not_found"
+    assert hidden.status_code == 404
+    assert error_code(hidden) == "activity.not_found"
     city = await factory.actor(Role.COMMITTEE_ADMIN, scene.world.city)
     shown = await client.get(url(scene), headers=city.headers)
-    assert shown.status_code == 200 and shown.json()["content"] == "记录"
+    assert shown.status_code == 200
+    assert shown.json()["content"] == "记录"
     system = await factory.actor(Role.SYSTEM_ADMIN, None)
     everywhere = await client.get(url(scene), headers=system.headers)
-    assert everywhere.status_code == 200 and everywhere.json()["editable"] is True
+    assert everywhere.status_code == 200
+    assert everywhere.json()["editable"] is True
     reviewed = await client.post(url(scene, "minutes/review"), headers=city.headers)
     assert reviewed.status_code == 200
     other_review = await client.post(url(scene, "minutes/review"), headers=other_street.headers)
-    assert other_review.status_code == 404 and error_code(other_review) == "activity.not_found"
+    assert other_review.status_code == 404
+    assert error_code(other_review) == "activity.not_found"
