@@ -20,8 +20,8 @@ from app.errors import responses
 from app.kit.types import IdPath
 from app.members import service as members_service
 from app.members.errors import MemberNotFound
-from app.orgs.errors import OrgNotFound
 from app.orgs import service as orgs_service
+from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1", tags=["attendance"])
