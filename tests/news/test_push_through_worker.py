@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Delivery, DeliveryStatus, InboxMessage
+from app.notify.registry import registry_of
 from app.notify.worker import Worker
 from tests.news.conftest import T0, Scene
 
@@ -18,7 +19,11 @@ from tests.news.conftest import T0, Scene
 def worker(scene: Scene) -> Worker:
     runtime = scene.app.state.runtime
     return Worker(
-        runtime.sessionmaker, runtime.channels, runtime.settings, runtime.clock, worker_id="w"
+        runtime.sessionmaker,
+        registry_of(scene.app),
+        runtime.settings,
+        runtime.clock,
+        worker_id="w",
     )
 
 
