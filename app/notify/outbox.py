@@ -12,7 +12,6 @@ from sqlalchemy import Select, String, and_, cast, insert, literal, or_, select,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.errors import Conflict
 from app.kit.sql import insert_on_conflict
 from app.models import (
     CRITICAL_KINDS,
@@ -25,6 +24,7 @@ from app.models import (
     NotificationPreference,
     OrgDailySends,
 )
+from app.notify.errors import DailyCapReached
 
 
 def member_channels(settings: Settings) -> list[Channel]:
@@ -38,19 +38,11 @@ def group_channels(settings: Settings) -> list[Channel]:
     return [Channel(name) for name in settings.notify_group_channels]
 
 
-def daily_cap_reached() -> Conflict:
-    return Conflict(
-        "notify.daily_cap_reached",
-        "本组织今日群发次数已达上限，请明天再发",
-        "This organization has used today's bulk sends",
-    )
-
-
 async def take_daily_slot(session: AsyncSession, org_id: int, day: date, cap: int) -> None:
     """One of the organization's bulk sends of the day, or a refusal. The conditional UPDATE
     is the guard: two publishers cannot both take the last slot."""
     if cap <= 0:
-        raise daily_cap_reached()
+        raise DailyCapReached()
     taken = await session.execute(
         update(OrgDailySends)
         .where(
@@ -69,7 +61,7 @@ async def take_daily_slot(session: AsyncSession, org_id: int, day: date, cap: in
         .returning(OrgDailySends.count)
     )
     if first.first() is None:
-        raise daily_cap_reached()
+        raise DailyCapReached()
 
 
 def _wanted(kind: NotificationKind, channel: Channel, settings: Settings) -> Any:

@@ -11,10 +11,10 @@ from typing import Literal
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Unprocessable
 from app.kit.sql import insert_on_conflict
 from app.models import NotificationKind, SubscriptionCredit
 from app.notify.channels.wechat_templates import WeChatTemplate
+from app.notify.errors import UnknownTemplate
 
 SubscribeResult = Literal["accept", "reject", "ban", "filter"]
 
@@ -48,12 +48,7 @@ async def record_results(
     known = kinds_by_template(templates)
     unknown = sorted(set(results) - set(known))
     if unknown:
-        raise Unprocessable(
-            "notify.unknown_template",
-            "订阅消息模板不存在",
-            "No such subscribe-message template",
-            details={"template_ids": unknown},
-        )
+        raise UnknownTemplate(details={"template_ids": unknown})
     for template_id, result in sorted(results.items()):
         if result == "accept":
             await _add_credit(session, member_id, template_id, now)

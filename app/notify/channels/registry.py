@@ -62,8 +62,10 @@ def build_adapters(
             Channel.SMS,
             *("sms_access_key_id", "sms_access_key_secret", "sms_sign_name", "sms_template_code"),
         )
-        assert s.sms_access_key_id and s.sms_access_key_secret
-        assert s.sms_sign_name and s.sms_template_code
+        assert s.sms_access_key_id
+        assert s.sms_access_key_secret
+        assert s.sms_sign_name
+        assert s.sms_template_code
         return AliyunSmsAdapter(
             http,
             endpoint=s.sms_endpoint,
@@ -79,7 +81,8 @@ def build_adapters(
 
     def email_adapter() -> Adapter:
         _require(s, Channel.EMAIL, "smtp_host", "smtp_from")
-        assert s.smtp_host and s.smtp_from
+        assert s.smtp_host
+        assert s.smtp_from
         return SmtpEmailAdapter(
             host=s.smtp_host,
             port=s.smtp_port,
@@ -99,7 +102,8 @@ def build_adapters(
 
     def dingtalk_adapter() -> Adapter:
         _require(s, Channel.DINGTALK_BOT, "dingtalk_webhook_url", "dingtalk_secret")
-        assert s.dingtalk_webhook_url and s.dingtalk_secret
+        assert s.dingtalk_webhook_url
+        assert s.dingtalk_secret
         return DingTalkBotAdapter(
             http,
             webhook_url=s.dingtalk_webhook_url,
@@ -111,7 +115,8 @@ def build_adapters(
 
     def webhook_adapter() -> Adapter:
         _require(s, Channel.WEBHOOK, "webhook_url", "webhook_secret")
-        assert s.webhook_url and s.webhook_secret
+        assert s.webhook_url
+        assert s.webhook_secret
         return WebhookAdapter(
             http,
             url=s.webhook_url,
