@@ -38,9 +38,8 @@ def build_adapters(
     http: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     wechat: WeChatClient,
-    clock: Clock | None = None,
+    clock: Clock,
 ) -> dict[Channel, Adapter]:
-    clock = clock or Clock()
     zone = ZoneInfo(settings.display_timezone)
     timeout = settings.notify_http_timeout_seconds
     s = settings
@@ -52,6 +51,7 @@ def build_adapters(
             sessionmaker,
             templates=parse_templates(s.wechat_templates),
             zone=zone,
+            clock=clock,
             miniprogram_state=s.wechat_miniprogram_state,
             lang=s.wechat_message_lang,
         )

@@ -37,6 +37,7 @@ def build(app: FastAPI, settings: Settings, **changes: Any) -> dict[Channel, Any
         http=httpx.AsyncClient(),
         sessionmaker=runtime.sessionmaker,
         wechat=runtime.wechat,
+        clock=runtime.clock,
     )
 
 

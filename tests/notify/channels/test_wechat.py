@@ -42,6 +42,7 @@ def build_adapter(app: FastAPI) -> WeChatSubscribeAdapter:
         runtime.sessionmaker,
         templates={NotificationKind.ACTIVITY_CHANGED: TEMPLATE},
         zone=ZoneInfo("Asia/Shanghai"),
+        clock=runtime.clock,
     )
 
 
@@ -51,7 +52,10 @@ async def recipient_with_credits(app: FastAPI, factory: Factory, credits: int) -
         async with app.state.runtime.sessionmaker() as session, session.begin():
             session.add(
                 SubscriptionCredit(
-                    member_id=actor.member.id, template_id=TEMPLATE.template_id, credits=credits
+                    member_id=actor.member.id,
+                    template_id=TEMPLATE.template_id,
+                    credits=credits,
+                    updated_at=app.state.runtime.clock.now(),
                 )
             )
     return Recipient(member_id=actor.member.id, openid=actor.account.openid)
