@@ -8,7 +8,19 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, String, and_, cast, insert, literal, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -64,7 +76,7 @@ async def take_daily_slot(session: AsyncSession, org_id: int, day: date, cap: in
         raise DailyCapReached()
 
 
-def _wanted(kind: NotificationKind, channel: Channel, settings: Settings) -> Any:
+def _wanted(kind: NotificationKind, channel: Channel, settings: Settings) -> ColumnElement[bool]:
     """Whether the member gets this channel for this kind, as SQL over their preference."""
     if channel is Channel.INBOX or kind in CRITICAL_KINDS:
         return true()
@@ -81,7 +93,7 @@ async def notify(
     source: str,
     title: str,
     body: str,
-    recipients: Select[Any],
+    recipients: Select[int],
     now: datetime,
     org_id: int | None = None,
     page: str | None = None,
