@@ -36,10 +36,6 @@ HEADLINES = {
 }
 
 
-def register(registry: NotifyRegistry) -> None:
-    registry.register_job("activities.deliver_due_events", deliver_due)
-
-
 def render(event: ActivityEvent, activity: Activity, zone: ZoneInfo) -> tuple[str, str]:
     starts = activity.starts_at.astimezone(zone).strftime("%m月%d日 %H:%M")
     title = f"{HEADLINES[event.kind]}：{activity.title}"
@@ -89,3 +85,8 @@ async def deliver_due(session: AsyncSession, settings: Settings, now: datetime) 
         )
         event.delivered_at = now
     return len(rows)
+
+
+def register(registry: NotifyRegistry) -> None:
+    """Called by app.main at start-up."""
+    registry.register_job("activities.deliver_due_events", deliver_due)

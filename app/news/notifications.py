@@ -8,4 +8,5 @@ from app.notify.registry import NotifyRegistry
 
 
 def register(registry: NotifyRegistry) -> None:
+    """Called by app.main at start-up."""
     registry.register_job("news.publish_due", service.publish_due)

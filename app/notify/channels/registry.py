@@ -22,7 +22,7 @@ from app.notify.channels.wechat import WeChatSubscribeAdapter
 from app.notify.channels.wechat_templates import parse_templates
 from app.notify.channels.wecom import WeComBotAdapter
 
-# Built elsewhere (the lead's worker): in-app inbox and the development console.
+# Built by app/notify/setup.py: the in-app inbox always, the console when it is named.
 NOT_BUILT_HERE = frozenset({Channel.INBOX, Channel.CONSOLE})
 
 
