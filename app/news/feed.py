@@ -199,8 +199,8 @@ async def feed(
     limit: int,
 ) -> Sequence[FeedRow]:
     """Up to ``limit`` articles aimed at the member after ``after``: one short index range
-    per ancestor organization, merged; the list's columns (never the bodies) and the
-    member's first read."""
+    per ancestor organization, merged; the list's columns (never the bodies) and whether
+    the member has read each."""
     if not reach.org_ids:
         return []
     statement = _statement_for(len(reach.org_ids), category is not None, after is not None, limit)

@@ -162,7 +162,7 @@ async def update_article(
     session: AsyncSession, scope: Scope, article_id: int, body: ArticleUpdate, *, now: datetime
 ) -> NewsArticle:
     changes = body.model_dump(exclude_unset=True)
-    article = await load_audience(session, await get_in_scope(session, scope, article_id))
+    article = await get_in_scope(session, scope, article_id)
     if article.status is ArticleStatus.RETRACTED:
         raise ArticleRetracted()
     for name in TEXT_FIELDS:
@@ -179,11 +179,12 @@ async def update_article(
             raise AudienceLocked()
         if orgs is not None:
             await _check_orgs(session, scope, orgs)
+        current = await load_audience(session, article)
         await _set_audience(
             session,
             article,
-            orgs or article.audience_org_ids,
-            statuses or article.audience_statuses,
+            orgs or current.audience_org_ids,
+            statuses or current.audience_statuses,
         )
     if changes:
         article.updated_at = now

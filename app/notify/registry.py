@@ -41,7 +41,8 @@ class NotifyRegistry:
     def with_channels(self, overrides: Mapping[Channel, Adapter]) -> NotifyRegistry:
         """The same jobs, some channels replaced (a test's scripted console, say)."""
         copy = NotifyRegistry({**self.channels, **overrides})
-        copy._jobs = dict(self._jobs)
+        for name, job in self._jobs.items():
+            copy.register_job(name, job)
         return copy
 
 
