@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck openapi migrate seed bench clean
+.PHONY: run test lint typecheck contracts openapi migrate seed bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,14 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 
+contracts: $(DEV_STAMP)
+	$(VENV)/bin/lint-imports
+
 openapi: $(RUNTIME_STAMP)
 	$(PY) -m app openapi
 
 # The suite runs on SQLite always, and again on PostgreSQL when TEST_DATABASE_URL names one.
-test: lint typecheck
+test: lint typecheck contracts
 	$(PY) -m app openapi --check
 	env -u TEST_DATABASE_URL $(PY) -m pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

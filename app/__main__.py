@@ -94,11 +94,13 @@ def cmd_worker(_: argparse.Namespace) -> int:
     import signal
 
     from app.main import create_app
+    from app.notify.registry import registry_of
     from app.notify.worker import Worker
 
     async def run() -> None:
-        runtime = create_app().state.runtime
-        worker = Worker(runtime.sessionmaker, runtime.channels, settings, runtime.clock)
+        app = create_app()
+        runtime = app.state.runtime
+        worker = Worker(runtime.sessionmaker, registry_of(app), settings, runtime.clock)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, worker.stop)

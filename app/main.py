@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import health
+from app.activities import notifications as activities_notifications
 from app.activities.router import router as activities_router
 from app.api_docs import install_openapi, operation_id
 from app.attendance.router import router as attendance_router
@@ -39,7 +40,9 @@ from app.leave.router import router as leave_router
 from app.me.router import router as me_router
 from app.members.router import router as members_router
 from app.minutes.router import router as minutes_router
+from app.news import notifications as news_notifications
 from app.news.router import router as news_router
+from app.notify.registry import NotifyRegistry
 from app.notify.router import router as notify_router
 from app.notify.setup import build_channels, worker_in_process
 from app.notify.subscriptions_router import router as subscriptions_router
@@ -69,6 +72,13 @@ ROUTERS = (
     notify_router,
     subscriptions_router,
 )
+
+
+def register_notifications(registry: NotifyRegistry) -> None:
+    """Every feature's scheduled notify work. Notify imports no feature: they register here,
+    once per process, for the server's in-process worker and `python -m app worker` alike."""
+    activities_notifications.register(registry)
+    news_notifications.register(registry)
 
 
 def _token_store(
@@ -150,14 +160,21 @@ def create_app(
         storage=_storage(settings, clock),
     )
 
-    runtime.channels = build_channels(
-        settings, sessionmaker=sessionmaker, http=notify_http, wechat=runtime.wechat, clock=clock
+    notify = NotifyRegistry(
+        build_channels(
+            settings,
+            sessionmaker=sessionmaker,
+            http=notify_http,
+            wechat=runtime.wechat,
+            clock=clock,
+        )
     )
+    register_notifications(notify)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tune_for_serving()
-        worker = Worker(sessionmaker, runtime.channels, settings, clock)
+        worker = Worker(sessionmaker, notify, settings, clock)
         task = asyncio.create_task(worker.run()) if worker_in_process(settings) else None
         yield
         if task is not None:
@@ -179,6 +196,7 @@ def create_app(
         generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
+    app.state.notify = notify
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     for router in ROUTERS:

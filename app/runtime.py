@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -17,8 +16,6 @@ from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
 from app.kit.ratelimit import RateLimiter
 from app.kit.storage import Storage
-from app.models import Channel
-from app.notify.channels.base import Adapter
 from app.observability import Metrics
 
 
@@ -34,7 +31,6 @@ class Runtime:
     cipher: FieldCipher
     metrics: Metrics
     storage: Storage
-    channels: Mapping[Channel, Adapter] = field(default_factory=dict)
 
     def today(self) -> date:
         """Today's date where our users live (Asia/Shanghai by default)."""

@@ -492,7 +492,7 @@ async def arrange_outbox(factory: Factory, branch: Organization, member: Member)
         )
         session.add(notification)
         await session.flush()
-        message = InboxMessage(member_id=member.id, notification_id=notification.id)
+        message = InboxMessage(member_id=member.id, notification_id=notification.id, created_at=now)
         dead = Delivery(
             notification_id=notification.id,
             member_id=member.id,
@@ -500,6 +500,8 @@ async def arrange_outbox(factory: Factory, branch: Organization, member: Member)
             dedupe_key=f"n{notification.id}:console:{member.id}",
             status=DeliveryStatus.DEAD,
             attempts=8,
+            next_attempt_at=now,
+            created_at=now,
         )
         session.add_all([message, dead])
         await session.flush()

@@ -34,6 +34,8 @@ on publishing hands ``notify()`` one SELECT of member ids (members whose relatio
 workplace lies in a targeted subtree, with a targeted status), which it turns into
 delivery rows with INSERT ... SELECT; those deliveries are the only per-member rows a
 publish writes.
+
+Times come from the service's clock (``now``), never from a column default.
 """
 
 from __future__ import annotations
@@ -43,9 +45,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, TimestampMixin, str_enum
+from app.models.base import Base, str_enum
 from app.models.members import PartyStatus
 
 
@@ -69,7 +71,7 @@ class BodyFormat(enum.StrEnum):
     HTML = "html"
 
 
-class NewsArticle(TimestampMixin, Base):
+class NewsArticle(Base):
     __tablename__ = "news_articles"
     __table_args__ = (Index("ix_news_articles_status_publish_at", "status", "publish_at"),)
 
@@ -93,6 +95,23 @@ class NewsArticle(TimestampMixin, Base):
     publish_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     retracted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    # Read only: the service writes the audience rows in bulk. Loaded explicitly.
+    audience: Mapped[list[NewsAudience]] = relationship(
+        lazy="raise",
+        viewonly=True,
+        order_by=lambda: [NewsAudience.org_id, NewsAudience.party_status],
+    )
+
+    @property
+    def audience_org_ids(self) -> list[int]:
+        return list(dict.fromkeys(row.org_id for row in self.audience))
+
+    @property
+    def audience_statuses(self) -> list[PartyStatus]:
+        return list(dict.fromkeys(row.party_status for row in self.audience))
 
 
 _LIVE = "feed_at IS NOT NULL"

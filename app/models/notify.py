@@ -1,6 +1,7 @@
 """Notifications: the transactional outbox. A notification is written in the transaction of
 the change that causes it; its deliveries, one per (notification, recipient, channel), are
-claimed by the worker, retried with back-off, and dead-lettered after the last try."""
+claimed by the worker, retried with back-off, and dead-lettered after the last try. Times
+come from the caller's clock (``now``), never from a column default."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.kit.clock import utcnow
 from app.models.base import Base, str_enum
 
 
@@ -73,7 +73,7 @@ class Notification(Base):
     page: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     critical: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
 
 class Delivery(Base):
@@ -98,12 +98,12 @@ class Delivery(Base):
         str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     delivered_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
 
 class InboxMessage(Base):
@@ -118,7 +118,7 @@ class InboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]  # the notification's
     read_at: Mapped[datetime | None]
 
 
@@ -134,7 +134,7 @@ class SubscriptionCredit(Base):
     )
     template_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     credits: Mapped[int] = mapped_column(default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime]  # set by every change, from the sender's clock
 
 
 class NotificationPreference(Base):

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
+    Exists,
     Row,
     Select,
+    Subquery,
     and_,
     bindparam,
     case,
@@ -38,7 +39,8 @@ from app.models import (
     PartyStatus,
     ReadReceipt,
 )
-from app.news.service import article_not_found, audience_members, audience_of, get_managed
+from app.news.errors import ArticleNotFound
+from app.news.service import audience_members, get_in_scope, load_audience
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -53,8 +55,12 @@ class FeedKey:
     at: datetime
     article_id: int
 
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return int(self.pinned), (self.at - EPOCH) // _MICROSECOND, self.article_id
+
     def encode(self) -> str:
-        return encode_cursor((int(self.pinned), (self.at - EPOCH) // _MICROSECOND, self.article_id))
+        return encode_cursor(self.key)
 
     @classmethod
     def decode(cls, cursor: str) -> FeedKey:
@@ -95,11 +101,11 @@ async def reach_of(session: AsyncSession, member_id: int | None) -> Reach | None
     return Reach(member_id, rows[0].party_status, _ancestors(rows))
 
 
-def _ancestors(rows: Sequence[Any]) -> tuple[int, ...]:
+def _ancestors(rows: Sequence[Row[PartyStatus, int]]) -> tuple[int, ...]:
     return tuple(sorted({row.ancestor_id for row in rows if row.ancestor_id is not None}))
 
 
-def _org_page(index: int, category: bool, after: bool, limit: int) -> Any:
+def _org_page(index: int, category: bool, after: bool, limit: int) -> Subquery:
     """The page of the ``index``-th ancestor organization, its values left as parameters."""
     audience = NewsAudience
     query = select(audience.article_id, audience.pinned, audience.feed_at).where(
@@ -122,7 +128,17 @@ def _org_page(index: int, category: bool, after: bool, limit: int) -> Any:
     return query.order_by(*order).limit(limit).subquery()
 
 
-def _feed_statement(orgs: int, category: bool, after: bool, limit: int) -> Select[Any]:
+# A feed row: the list's columns of an article, never its body, and whether the member read it.
+FeedRow = Row[int, str, str, str | None, NewsCategory, list[str], bool, datetime, bool]
+FeedStatement = Select[int, str, str, str | None, NewsCategory, list[str], bool, datetime, bool]
+
+
+def feed_key(row: FeedRow) -> tuple[int, int, int]:
+    """The cursor key of the page that ends with ``row``."""
+    return FeedKey(row.pinned, row.published_at, row.id).key
+
+
+def _feed_statement(orgs: int, category: bool, after: bool, limit: int) -> FeedStatement:
     pages = [_org_page(i, category, after, limit) for i in range(orgs)]
     merged = union_all(*(select(page) for page in pages)).subquery()
     top = (
@@ -142,7 +158,7 @@ def _feed_statement(orgs: int, category: bool, after: bool, limit: int) -> Selec
             NewsArticle.tags,
             top.c.pinned,
             top.c.feed_at.label("published_at"),
-            ReadReceipt.first_read_at,
+            ReadReceipt.first_read_at.is_not(None).label("read"),
         )
         .join(top, top.c.article_id == NewsArticle.id)
         .outerjoin(
@@ -160,11 +176,11 @@ def _feed_statement(orgs: int, category: bool, after: bool, limit: int) -> Selec
 # size): building one and computing its cache key cost more than running it, and a shape
 # recurs on nearly every request. Values travel as parameters. Bounded: past the cap, a
 # rare shape is built each time.
-_STATEMENTS: dict[tuple[int, bool, bool, int], Select[Any]] = {}
+_STATEMENTS: dict[tuple[int, bool, bool, int], FeedStatement] = {}
 _STATEMENTS_CAP = 1024
 
 
-def _statement_for(orgs: int, category: bool, after: bool, limit: int) -> Select[Any]:
+def _statement_for(orgs: int, category: bool, after: bool, limit: int) -> FeedStatement:
     shape = (orgs, category, after, limit)
     statement = _STATEMENTS.get(shape)
     if statement is None:
@@ -181,14 +197,14 @@ async def feed(
     category: NewsCategory | None,
     after: FeedKey | None,
     limit: int,
-) -> Sequence[Row[Any]]:
+) -> Sequence[FeedRow]:
     """Up to ``limit`` articles aimed at the member after ``after``: one short index range
-    per ancestor organization, merged; the list's columns (never the bodies) and the
-    member's first read."""
+    per ancestor organization, merged; the list's columns (never the bodies) and whether
+    the member has read each."""
     if not reach.org_ids:
         return []
     statement = _statement_for(len(reach.org_ids), category is not None, after is not None, limit)
-    params: dict[str, Any] = {f"org_{i}": org_id for i, org_id in enumerate(reach.org_ids)}
+    params: dict[str, object] = {f"org_{i}": org_id for i, org_id in enumerate(reach.org_ids)}
     params["status"] = reach.status
     params["member_id"] = reach.member_id
     if category is not None:
@@ -201,7 +217,7 @@ async def feed(
     return (await connection.execute(statement, params)).all()
 
 
-def _aimed_at(reach: Reach, article_id: int) -> Any:
+def _aimed_at(reach: Reach, article_id: int) -> Exists:
     return exists().where(
         NewsAudience.article_id == article_id,
         NewsAudience.org_id.in_(reach.org_ids),
@@ -238,10 +254,11 @@ async def open_article(
             select(NewsArticle).where(NewsArticle.id == article_id, _aimed_at(reach, article_id))
         )
         if article is not None:
-            return article, await _record_first_read(session, article.id, reach.member_id, now)
+            read_at = await _record_first_read(session, article.id, reach.member_id, now)
+            return await load_audience(session, article), read_at
     if write_scope.is_empty:
-        raise article_not_found()
-    return await get_managed(session, write_scope, article_id), None
+        raise ArticleNotFound()
+    return await load_audience(session, await get_in_scope(session, write_scope, article_id)), None
 
 
 async def report_reading(
@@ -254,9 +271,9 @@ async def report_reading(
 ) -> ReadReceipt:
     reach = await reach_of(session, principal.member_id)
     if reach is None or not reach.org_ids:
-        raise article_not_found()
+        raise ArticleNotFound()
     if not await session.scalar(select(_aimed_at(reach, article_id))):
-        raise article_not_found()
+        raise ArticleNotFound()
     await _record_first_read(session, article_id, reach.member_id, now)
     added = ReadReceipt.seconds + min(seconds, settings.news_read_report_max_seconds)
     total = settings.news_read_total_max_seconds
@@ -277,18 +294,22 @@ async def report_reading(
 
 @dataclass(frozen=True)
 class Stats:
+    article_id: int
     audience: int
     readers: int
     total_seconds: int
-    not_read: Sequence[Member]
+    not_read: Sequence[Member]  # a page of them, in id order
+
+    @property
+    def read_rate(self) -> float:
+        return round(self.readers / self.audience, 4) if self.audience else 0.0
 
 
 async def stats(
     session: AsyncSession, scope: Scope, article_id: int, *, after_id: int | None, limit: int
 ) -> Stats:
-    article = await get_managed(session, scope, article_id)
-    org_ids, statuses = (await audience_of(session, [article.id]))[article.id]
-    people = audience_members(org_ids, statuses)
+    article = await load_audience(session, await get_in_scope(session, scope, article_id))
+    people = audience_members(article.audience_org_ids, article.audience_statuses)
     audience = await session.scalar(select(func.count()).select_from(people.subquery())) or 0
     readers, seconds = (
         await session.execute(
@@ -304,4 +325,4 @@ async def stats(
     if after_id is not None:
         unread = unread.where(Member.id > after_id)
     members = (await session.scalars(unread.order_by(Member.id).limit(limit))).all()
-    return Stats(audience, int(readers), int(seconds), members)
+    return Stats(article.id, audience, int(readers), int(seconds), members)

@@ -1,20 +1,24 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, NewsWriter
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
-from app.kit.pagination import Page, decode_cursor, encode_cursor
+from app.errors import responses
+from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath
-from app.models import ArticleStatus, NewsArticle, NewsCategory
+from app.models import ArticleStatus, NewsCategory
 from app.news import feed as feed_service
 from app.news import service
+from app.news.errors import (
+    AlreadyPublished,
+    ArticleNotFound,
+    ArticleRetracted,
+    AudienceLocked,
+    NotDeletable,
+    NotPublished,
+)
 from app.news.schemas import (
     ArticleBrief,
     ArticleCreate,
@@ -27,122 +31,65 @@ from app.news.schemas import (
     ReadState,
     UnreadMember,
 )
+from app.notify.errors import DailyCapReached
+from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/news", tags=["news"])
-Limit = Annotated[int | None, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=200)]
 
 
-async def _read(
-    session: AsyncSession, article: NewsArticle, read_at: datetime | None = None
-) -> ArticleRead:
-    org_ids, statuses = (await service.audience_of(session, [article.id]))[article.id]
-    return ArticleRead(
-        id=article.id,
-        org_id=article.org_id,
-        title=article.title,
-        summary=article.summary,
-        body=article.body,
-        body_format=article.body_format,
-        body_html=article.body_html,
-        cover_url=article.cover_url,
-        category=article.category,
-        tags=article.tags,
-        status=article.status,
-        pinned=article.pinned,
-        publish_at=article.publish_at,
-        published_at=article.published_at,
-        retracted_at=article.retracted_at,
-        audience_org_ids=org_ids,
-        audience_statuses=statuses,
-        created_at=article.created_at,
-        updated_at=article.updated_at,
-        read_at=read_at,
-    )
-
-
-def _brief(article: NewsArticle) -> ArticleBrief:
-    return ArticleBrief.model_validate(article, from_attributes=True)
-
-
-def _feed_item(row: Row[Any]) -> FeedItem:
-    return FeedItem(
-        id=row.id,
-        title=row.title,
-        summary=row.summary,
-        cover_url=row.cover_url,
-        category=row.category,
-        tags=row.tags,
-        pinned=row.pinned,
-        published_at=row.published_at,
-        read=row.first_read_at is not None,
-    )
-
-
-@router.post("/articles", status_code=status.HTTP_201_CREATED)
+@router.post("/articles", status_code=status.HTTP_201_CREATED, responses=responses(OrgNotFound))
 async def create_article(
-    body: ArticleCreate, caller: NewsWriter, session: DbSession
+    body: ArticleCreate, caller: NewsWriter, session: DbSession, runtime: RuntimeDep
 ) -> ArticleRead:
     """Write a draft for organizations in the caller's scope; the body is stored sanitized."""
     article = await service.create(
         session,
         caller.scope(Permission.NEWS_WRITE),
-        body.model_dump(),
+        body,
         account_id=caller.account_id,
+        now=runtime.clock.now(),
     )
-    return await _read(session, article)
+    return ArticleRead.model_validate(article)
 
 
 @router.get("/articles")
 async def list_articles(
     caller: NewsWriter,
-    session: DbSession,
-    runtime: RuntimeDep,
+    session: ReadSession,
+    page: PageParams,
     status: ArticleStatus | None = None,
-    cursor: Cursor = None,
-    limit: Limit = None,
 ) -> Page[ArticleBrief]:
     """Articles of the organizations the caller writes news for, newest first."""
-    size = limit or runtime.settings.page_size_default
-    found = await service.list_managed(
+    found = await service.list_in_scope(
         session,
         caller.scope(Permission.NEWS_WRITE),
         status=status,
-        after_id=decode_cursor(cursor),
-        limit=size + 1,
+        after_id=page.after,
+        limit=page.size + 1,
     )
-    return Page[ArticleBrief](
-        items=[_brief(a) for a in found[:size]],
-        next_cursor=encode_cursor(found[size - 1].id) if len(found) > size else None,
-    )
+    return paginate(ArticleBrief, found, page)
 
 
 @router.get("/feed")
 async def news_feed(
     caller: CurrentPrincipal,
     session: ReadSession,
-    runtime: RuntimeDep,
+    page: PageParams,
     category: NewsCategory | None = None,
-    cursor: Cursor = None,
-    limit: Limit = None,
 ) -> Page[FeedItem]:
     """The signed-in member's news: pinned first, then newest; only what is aimed at them."""
-    size = limit or runtime.settings.page_size_default
-    after = feed_service.FeedKey.decode(cursor) if cursor is not None else None
+    after = feed_service.FeedKey.decode(page.cursor) if page.cursor is not None else None
     reach = await feed_service.reach_of(session, caller.member_id)
     if reach is None:
         return Page[FeedItem](items=[])
-    found = await feed_service.feed(session, reach, category=category, after=after, limit=size + 1)
-    items = [_feed_item(row) for row in found[:size]]
-    next_cursor = None
-    if len(found) > size:
-        last = items[-1]
-        next_cursor = feed_service.FeedKey(last.pinned, last.published_at, last.id).encode()
-    return Page[FeedItem](items=items, next_cursor=next_cursor)
+    found = await feed_service.feed(
+        session, reach, category=category, after=after, limit=page.size + 1
+    )
+    return paginate(FeedItem, found, page, key=feed_service.feed_key)
 
 
-@router.get("/articles/{article_id}")
+@router.get("/articles/{article_id}", responses=responses(ArticleNotFound))
 async def get_article(
     article_id: IdPath, caller: CurrentPrincipal, session: DbSession, runtime: RuntimeDep
 ) -> ArticleRead:
@@ -150,31 +97,46 @@ async def get_article(
     article, read_at = await feed_service.open_article(
         session, caller, caller.scope(Permission.NEWS_WRITE), article_id, runtime.clock.now()
     )
-    return await _read(session, article, read_at)
+    return ArticleRead.model_validate(article).model_copy(update={"read_at": read_at})
 
 
-@router.patch("/articles/{article_id}")
+@router.patch(
+    "/articles/{article_id}",
+    responses=responses(ArticleNotFound, ArticleRetracted, AudienceLocked, OrgNotFound),
+)
 async def update_article(
-    article_id: IdPath, body: ArticleUpdate, caller: NewsWriter, session: DbSession
+    article_id: IdPath,
+    body: ArticleUpdate,
+    caller: NewsWriter,
+    session: DbSession,
+    runtime: RuntimeDep,
 ) -> ArticleRead:
     """Change an article; its audience only until it is published."""
     article = await service.update_article(
         session,
         caller.scope(Permission.NEWS_WRITE),
         article_id,
-        body.model_dump(exclude_unset=True),
+        body,
+        now=runtime.clock.now(),
     )
-    return await _read(session, article)
+    return ArticleRead.model_validate(article)
 
 
-@router.delete("/articles/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/articles/{article_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(ArticleNotFound, NotDeletable),
+)
 async def delete_article(article_id: IdPath, caller: NewsWriter, session: DbSession) -> Response:
     """Delete a draft or a scheduled article."""
     await service.delete_article(session, caller.scope(Permission.NEWS_WRITE), article_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/articles/{article_id}/publish")
+@router.post(
+    "/articles/{article_id}/publish",
+    responses=responses(ArticleNotFound, AlreadyPublished, ArticleRetracted, DailyCapReached),
+)
 async def publish_article(
     article_id: IdPath,
     caller: NewsWriter,
@@ -191,10 +153,10 @@ async def publish_article(
         publish_at=body.publish_at if body else None,
         now=runtime.clock.now(),
     )
-    return await _read(session, article)
+    return ArticleRead.model_validate(article)
 
 
-@router.post("/articles/{article_id}/retract")
+@router.post("/articles/{article_id}/retract", responses=responses(ArticleNotFound, NotPublished))
 async def retract_article(
     article_id: IdPath, caller: NewsWriter, session: DbSession, runtime: RuntimeDep
 ) -> ArticleRead:
@@ -202,28 +164,32 @@ async def retract_article(
     article = await service.retract(
         session, caller.scope(Permission.NEWS_WRITE), article_id, runtime.clock.now()
     )
-    return await _read(session, article)
+    return ArticleRead.model_validate(article)
 
 
-@router.post("/articles/{article_id}/pin")
-async def pin_article(article_id: IdPath, caller: NewsWriter, session: DbSession) -> ArticleRead:
+@router.post("/articles/{article_id}/pin", responses=responses(ArticleNotFound, ArticleRetracted))
+async def pin_article(
+    article_id: IdPath, caller: NewsWriter, session: DbSession, runtime: RuntimeDep
+) -> ArticleRead:
     """Keep an article at the top of its audience's feeds."""
     article = await service.set_pinned(
-        session, caller.scope(Permission.NEWS_WRITE), article_id, True
+        session, caller.scope(Permission.NEWS_WRITE), article_id, True, now=runtime.clock.now()
     )
-    return await _read(session, article)
+    return ArticleRead.model_validate(article)
 
 
-@router.post("/articles/{article_id}/unpin")
-async def unpin_article(article_id: IdPath, caller: NewsWriter, session: DbSession) -> ArticleRead:
+@router.post("/articles/{article_id}/unpin", responses=responses(ArticleNotFound, ArticleRetracted))
+async def unpin_article(
+    article_id: IdPath, caller: NewsWriter, session: DbSession, runtime: RuntimeDep
+) -> ArticleRead:
     """Let a pinned article fall back into date order."""
     article = await service.set_pinned(
-        session, caller.scope(Permission.NEWS_WRITE), article_id, False
+        session, caller.scope(Permission.NEWS_WRITE), article_id, False, now=runtime.clock.now()
     )
-    return await _read(session, article)
+    return ArticleRead.model_validate(article)
 
 
-@router.post("/articles/{article_id}/reads")
+@router.post("/articles/{article_id}/reads", responses=responses(ArticleNotFound))
 async def report_reading(
     article_id: IdPath,
     body: ReadReport,
@@ -235,46 +201,28 @@ async def report_reading(
     receipt = await feed_service.report_reading(
         session, runtime.settings, caller, article_id, body.seconds, runtime.clock.now()
     )
-    return ReadState(
-        article_id=receipt.article_id,
-        first_read_at=receipt.first_read_at,
-        seconds=receipt.seconds,
-    )
+    return ReadState.model_validate(receipt)
 
 
-@router.get("/articles/{article_id}/stats")
+@router.get("/articles/{article_id}/stats", responses=responses(ArticleNotFound))
 async def article_stats(
-    article_id: IdPath,
-    caller: NewsWriter,
-    session: DbSession,
-    runtime: RuntimeDep,
-    cursor: Cursor = None,
-    limit: Limit = None,
+    article_id: IdPath, caller: NewsWriter, session: ReadSession, page: PageParams
 ) -> ArticleStats:
     """Audience size, readers, read rate and, page by page, who has not read it yet."""
-    size = limit or runtime.settings.page_size_default
     found = await feed_service.stats(
         session,
         caller.scope(Permission.NEWS_WRITE),
         article_id,
-        after_id=decode_cursor(cursor),
-        limit=size + 1,
+        after_id=page.after,
+        limit=page.size + 1,
     )
-    unread = found.not_read[:size]
+    unread = paginate(UnreadMember, found.not_read, page)
     return ArticleStats(
-        article_id=article_id,
+        article_id=found.article_id,
         audience=found.audience,
         readers=found.readers,
-        read_rate=round(found.readers / found.audience, 4) if found.audience else 0.0,
+        read_rate=found.read_rate,
         total_seconds=found.total_seconds,
-        not_read=[
-            UnreadMember(
-                member_id=m.id,
-                name=m.name,
-                relation_org_id=m.relation_org_id,
-                workplace_org_id=m.workplace_org_id,
-            )
-            for m in unread
-        ],
-        next_cursor=encode_cursor(unread[-1].id) if len(found.not_read) > size else None,
+        not_read=unread.items,
+        next_cursor=unread.next_cursor,
     )

@@ -138,6 +138,8 @@ class ReadReport(BaseModel):
 
 
 class ArticleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     org_id: int
     title: str
@@ -161,6 +163,8 @@ class ArticleRead(BaseModel):
 
 
 class ArticleBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     org_id: int
     title: str
@@ -175,6 +179,8 @@ class ArticleBrief(BaseModel):
 
 
 class FeedItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     title: str
     summary: str
@@ -187,13 +193,17 @@ class FeedItem(BaseModel):
 
 
 class ReadState(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     article_id: int
     first_read_at: datetime
     seconds: int
 
 
 class UnreadMember(BaseModel):
-    member_id: int
+    model_config = ConfigDict(from_attributes=True)
+
+    member_id: int = Field(validation_alias="id")  # read from the Member
     name: str
     relation_org_id: int | None
     workplace_org_id: int | None

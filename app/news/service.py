@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, delete, insert, or_, select, update
@@ -14,10 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Scope
 from app.config import Settings
-from app.errors import Conflict, NotFound
 from app.models import (
     ArticleStatus,
-    BodyFormat,
     Member,
     NewsArticle,
     NewsAudience,
@@ -27,10 +24,20 @@ from app.models import (
     OrgDailySends,
     PartyStatus,
 )
+from app.news.errors import (
+    AlreadyPublished,
+    ArticleNotFound,
+    ArticleRetracted,
+    AudienceLocked,
+    NotDeletable,
+    NotPublished,
+)
 from app.news.sanitize import render
+from app.news.schemas import ArticleCreate, ArticleUpdate
 from app.notify import outbox
-from app.notify.outbox import notify
+from app.notify.errors import DailyCapReached
 from app.orgs import service as orgs_service
+from app.orgs.errors import OrgNotFound
 
 logger = logging.getLogger("app.news")
 
@@ -38,15 +45,7 @@ TEXT_FIELDS = ("title", "summary", "cover_url", "category", "tags")
 DETAIL_PAGE = "pages/news/detail?id={id}"
 
 
-def article_not_found() -> NotFound:
-    return NotFound("news.article_not_found", "文章不存在", "Article not found")
-
-
-def _retracted() -> Conflict:
-    return Conflict("news.retracted", "文章已撤回", "The article has been retracted")
-
-
-def audience_members(org_ids: Sequence[int], statuses: Sequence[PartyStatus]) -> Select[Any]:
+def audience_members(org_ids: Sequence[int], statuses: Sequence[PartyStatus]) -> Select[int]:
     """Member ids the article is aimed at, as one set-based SELECT: their relation or their
     workplace lies in a targeted subtree and their party status is targeted."""
     subtree = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id.in_(org_ids))
@@ -60,33 +59,21 @@ def push_source(article_id: int) -> str:
     return f"article:{article_id}:published"
 
 
-async def get_managed(session: AsyncSession, scope: Scope, article_id: int) -> NewsArticle:
+async def load_audience(session: AsyncSession, article: NewsArticle) -> NewsArticle:
+    """The article with its audience rows as they are now (``audience_org_ids`` and
+    ``audience_statuses`` read them)."""
+    await session.refresh(article, attribute_names=["audience"])
+    return article
+
+
+async def get_in_scope(session: AsyncSession, scope: Scope, article_id: int) -> NewsArticle:
+    """An article of an organization the caller writes news for; 404 otherwise."""
     article = await session.scalar(
         select(NewsArticle).where(NewsArticle.id == article_id, scope.covers(NewsArticle.org_id))
     )
     if article is None:
-        raise article_not_found()
+        raise ArticleNotFound()
     return article
-
-
-async def audience_of(
-    session: AsyncSession, article_ids: Sequence[int]
-) -> dict[int, tuple[list[int], list[PartyStatus]]]:
-    found: dict[int, tuple[list[int], list[PartyStatus]]] = {i: ([], []) for i in article_ids}
-    if not article_ids:
-        return found
-    rows = await session.execute(
-        select(NewsAudience.article_id, NewsAudience.org_id, NewsAudience.party_status)
-        .where(NewsAudience.article_id.in_(article_ids))
-        .order_by(NewsAudience.article_id, NewsAudience.org_id, NewsAudience.party_status)
-    )
-    for article_id, org_id, status in rows:
-        orgs, statuses = found[article_id]
-        if org_id not in orgs:
-            orgs.append(org_id)
-        if status not in statuses:
-            statuses.append(status)
-    return found
 
 
 async def _check_orgs(session: AsyncSession, scope: Scope, org_ids: Sequence[int]) -> None:
@@ -99,9 +86,7 @@ async def _check_orgs(session: AsyncSession, scope: Scope, org_ids: Sequence[int
     )
     missing = [i for i in org_ids if i not in found]
     if missing:
-        raise NotFound(
-            "org.not_found", "组织不存在", "Organization not found", details={"org_ids": missing}
-        )
+        raise OrgNotFound(details={"org_ids": missing})
 
 
 async def _set_audience(
@@ -142,71 +127,76 @@ async def sync_feed_key(session: AsyncSession, article: NewsArticle) -> None:
 
 
 async def create(
-    session: AsyncSession, scope: Scope, values: dict[str, Any], *, account_id: int | None
+    session: AsyncSession,
+    scope: Scope,
+    body: ArticleCreate,
+    *,
+    account_id: int | None,
+    now: datetime,
 ) -> NewsArticle:
-    org_ids = values["audience_org_ids"]
-    await _check_orgs(session, scope, org_ids)
-    org_id = values.get("org_id")
-    if org_id is not None:
-        await orgs_service.get_in_scope(session, scope, org_id)
+    await _check_orgs(session, scope, body.audience_org_ids)
+    if body.org_id is not None:
+        await orgs_service.get_in_scope(session, scope, body.org_id)
     article = NewsArticle(
-        org_id=org_id or org_ids[0],
+        org_id=body.org_id or body.audience_org_ids[0],
         created_by_account_id=account_id,
-        title=values["title"],
-        summary=values["summary"],
-        body_format=values["body_format"],
-        body=values["body"],
-        body_html=render(values["body"], values["body_format"]),
-        cover_url=values.get("cover_url"),
-        category=values["category"],
-        tags=values.get("tags") or [],
-        pinned=values.get("pinned", False),
+        title=body.title,
+        summary=body.summary,
+        body_format=body.body_format,
+        body=body.body,
+        body_html=render(body.body, body.body_format),
+        cover_url=body.cover_url,
+        category=body.category,
+        tags=body.tags,
+        pinned=body.pinned,
+        created_at=now,
+        updated_at=now,
     )
     session.add(article)
     await session.flush()
-    await _set_audience(session, article, org_ids, values["audience_statuses"])
-    return article
+    await _set_audience(session, article, body.audience_org_ids, body.audience_statuses)
+    return await load_audience(session, article)
 
 
 async def update_article(
-    session: AsyncSession, scope: Scope, article_id: int, changes: dict[str, Any]
+    session: AsyncSession, scope: Scope, article_id: int, body: ArticleUpdate, *, now: datetime
 ) -> NewsArticle:
-    article = await get_managed(session, scope, article_id)
+    changes = body.model_dump(exclude_unset=True)
+    article = await get_in_scope(session, scope, article_id)
     if article.status is ArticleStatus.RETRACTED:
-        raise _retracted()
+        raise ArticleRetracted()
     for name in TEXT_FIELDS:
         # cover_url: an explicit null takes the cover away; elsewhere null means "unchanged".
         if name in changes and (changes[name] is not None or name == "cover_url"):
             setattr(article, name, changes[name])
-    if changes.get("body") is not None or changes.get("body_format") is not None:
-        article.body = changes.get("body") or article.body
-        article.body_format = BodyFormat(changes.get("body_format") or article.body_format)
+    if body.body is not None or body.body_format is not None:
+        article.body = body.body or article.body
+        article.body_format = body.body_format or article.body_format
         article.body_html = render(article.body, article.body_format)
-    orgs, statuses = changes.get("audience_org_ids"), changes.get("audience_statuses")
+    orgs, statuses = body.audience_org_ids, body.audience_statuses
     if orgs is not None or statuses is not None:
         if article.status is ArticleStatus.PUBLISHED:
-            raise Conflict(
-                "news.audience_locked",
-                "文章已发布，不能再更改受众",
-                "The audience of a published article cannot change",
-            )
-        current_orgs, current_statuses = (await audience_of(session, [article.id]))[article.id]
+            raise AudienceLocked()
         if orgs is not None:
             await _check_orgs(session, scope, orgs)
-        await _set_audience(session, article, orgs or current_orgs, statuses or current_statuses)
+        current = await load_audience(session, article)
+        await _set_audience(
+            session,
+            article,
+            orgs or current.audience_org_ids,
+            statuses or current.audience_statuses,
+        )
+    if changes:
+        article.updated_at = now
     await session.flush()
     await sync_feed_key(session, article)
-    return article
+    return await load_audience(session, article)
 
 
 async def delete_article(session: AsyncSession, scope: Scope, article_id: int) -> None:
-    article = await get_managed(session, scope, article_id)
+    article = await get_in_scope(session, scope, article_id)
     if article.status not in (ArticleStatus.DRAFT, ArticleStatus.SCHEDULED):
-        raise Conflict(
-            "news.not_deletable",
-            "已发布或撤回的文章不能删除",
-            "Only drafts and scheduled articles can be deleted",
-        )
+        raise NotDeletable()
     await session.delete(article)
     await session.flush()
 
@@ -217,17 +207,18 @@ async def _publish_now(
     article.status = ArticleStatus.PUBLISHED
     article.published_at = now
     article.publish_at = None
+    article.updated_at = now
     await session.flush()
     await sync_feed_key(session, article)
-    org_ids, statuses = (await audience_of(session, [article.id]))[article.id]
-    await notify(
+    await load_audience(session, article)
+    await outbox.notify(
         session,
         settings,
         kind=NotificationKind.NEWS_PUBLISHED,
         source=push_source(article.id),
         title=article.title,
         body=article.summary,
-        recipients=audience_members(org_ids, statuses),
+        recipients=audience_members(article.audience_org_ids, article.audience_statuses),
         now=now,
         org_id=article.org_id,
         page=DETAIL_PAGE.format(id=article.id),
@@ -246,16 +237,17 @@ async def publish(
     now: datetime,
 ) -> NewsArticle:
     """Now, or at ``publish_at`` when that lies ahead; a scheduled article may be moved."""
-    article = await get_managed(session, scope, article_id)
+    article = await get_in_scope(session, scope, article_id)
     if article.status is ArticleStatus.PUBLISHED:
-        raise Conflict("news.already_published", "文章已发布", "The article is already published")
+        raise AlreadyPublished()
     if article.status is ArticleStatus.RETRACTED:
-        raise _retracted()
+        raise ArticleRetracted()
     if publish_at is not None and publish_at > now:
         article.status = ArticleStatus.SCHEDULED
         article.publish_at = publish_at
+        article.updated_at = now
         await session.flush()
-        return article
+        return await load_audience(session, article)
     await _publish_now(session, settings, article, now)
     return article
 
@@ -263,35 +255,34 @@ async def publish(
 async def retract(
     session: AsyncSession, scope: Scope, article_id: int, now: datetime
 ) -> NewsArticle:
-    article = await get_managed(session, scope, article_id)
+    article = await get_in_scope(session, scope, article_id)
     if article.status not in (ArticleStatus.PUBLISHED, ArticleStatus.SCHEDULED):
-        raise Conflict(
-            "news.not_published",
-            "只有已发布或定时发布的文章可以撤回",
-            "Only published or scheduled articles can be retracted",
-        )
+        raise NotPublished()
     article.status = ArticleStatus.RETRACTED
     article.retracted_at = now
+    article.updated_at = now
     await session.flush()
     await sync_feed_key(session, article)
     # Its push must not arrive after it is gone; what was already sent stays in inboxes.
     await outbox.withdraw(session, push_source(article.id))
-    return article
+    return await load_audience(session, article)
 
 
 async def set_pinned(
-    session: AsyncSession, scope: Scope, article_id: int, pinned: bool
+    session: AsyncSession, scope: Scope, article_id: int, pinned: bool, *, now: datetime
 ) -> NewsArticle:
-    article = await get_managed(session, scope, article_id)
+    article = await get_in_scope(session, scope, article_id)
     if article.status is ArticleStatus.RETRACTED:
-        raise _retracted()
-    article.pinned = pinned
-    await session.flush()
-    await sync_feed_key(session, article)
-    return article
+        raise ArticleRetracted()
+    if article.pinned is not pinned:
+        article.pinned = pinned
+        article.updated_at = now
+        await session.flush()
+        await sync_feed_key(session, article)
+    return await load_audience(session, article)
 
 
-async def list_managed(
+async def list_in_scope(
     session: AsyncSession,
     scope: Scope,
     *,
@@ -299,6 +290,7 @@ async def list_managed(
     after_id: int | None,
     limit: int,
 ) -> Sequence[NewsArticle]:
+    """Newest first; ``after_id`` is the last article of the page before."""
     query = select(NewsArticle).where(scope.covers(NewsArticle.org_id))
     if status is not None:
         query = query.where(NewsArticle.status == status)
@@ -341,9 +333,7 @@ async def publish_due(session: AsyncSession, settings: Settings, now: datetime) 
         try:
             async with session.begin_nested():
                 await _publish_now(session, settings, article, now)
-        except Conflict as refused:  # another publisher took the last slot meanwhile
-            if refused.code != "notify.daily_cap_reached":
-                raise
+        except DailyCapReached:  # another publisher took the last slot meanwhile
             logger.warning("scheduled article %s waits: daily bulk cap reached", article_id)
             continue
         published += 1

@@ -10,10 +10,10 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, union_all, update
+from sqlalchemy import ColumnElement, and_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
@@ -277,7 +277,7 @@ async def run_once(
     return len(batch)
 
 
-def _mine(worker_id: str, ids: Sequence[int]) -> Any:
+def _mine(worker_id: str, ids: Sequence[int]) -> ColumnElement[bool]:
     return and_(
         Delivery.id.in_(ids),
         Delivery.claimed_by == worker_id,
@@ -314,26 +314,23 @@ async def acknowledge(
     for item, result in zip(sent, results, strict=True):
         if result.outcome is Outcome.DELIVERED:
             continue
-        values: dict[str, Any] = {
-            "claimed_by": None,
-            "lease_expires_at": None,
-            "last_error": result.detail[:500],
-        }
+        released = (
+            update(Delivery)
+            .where(_mine(worker_id, [item.delivery_id]))
+            .values(claimed_by=None, lease_expires_at=None, last_error=result.detail[:500])
+            .execution_options(synchronize_session=False)
+        )
         if result.outcome is Outcome.NOT_SUBSCRIBED:
-            values["status"] = DeliveryStatus.SKIPPED
+            released = released.values(status=DeliveryStatus.SKIPPED)
         elif result.outcome is Outcome.PERMANENT or item.attempts >= settings.notify_max_attempts:
-            values["status"] = DeliveryStatus.DEAD
+            released = released.values(status=DeliveryStatus.DEAD)
             log.warning("delivery %s is dead: %s", item.delivery_id, result.detail)
         else:
             wait = max(backoff(item.attempts, settings, rng), result.retry_after or 0.0)
-            values["status"] = DeliveryStatus.PENDING
-            values["next_attempt_at"] = now + timedelta(seconds=wait)
-        await session.execute(
-            update(Delivery)
-            .where(_mine(worker_id, [item.delivery_id]))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+            released = released.values(
+                status=DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=wait)
+            )
+        await session.execute(released)
     for delivery_id, until in deferred.items():
         # Waiting out quiet hours is not a failed try: give the attempt back.
         await session.execute(

@@ -8,11 +8,22 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, String, and_, cast, insert, literal, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.errors import Conflict
 from app.kit.sql import insert_on_conflict
 from app.models import (
     CRITICAL_KINDS,
@@ -25,6 +36,7 @@ from app.models import (
     NotificationPreference,
     OrgDailySends,
 )
+from app.notify.errors import DailyCapReached
 
 
 def member_channels(settings: Settings) -> list[Channel]:
@@ -38,19 +50,11 @@ def group_channels(settings: Settings) -> list[Channel]:
     return [Channel(name) for name in settings.notify_group_channels]
 
 
-def daily_cap_reached() -> Conflict:
-    return Conflict(
-        "notify.daily_cap_reached",
-        "本组织今日群发次数已达上限，请明天再发",
-        "This organization has used today's bulk sends",
-    )
-
-
 async def take_daily_slot(session: AsyncSession, org_id: int, day: date, cap: int) -> None:
     """One of the organization's bulk sends of the day, or a refusal. The conditional UPDATE
     is the guard: two publishers cannot both take the last slot."""
     if cap <= 0:
-        raise daily_cap_reached()
+        raise DailyCapReached()
     taken = await session.execute(
         update(OrgDailySends)
         .where(
@@ -69,10 +73,10 @@ async def take_daily_slot(session: AsyncSession, org_id: int, day: date, cap: in
         .returning(OrgDailySends.count)
     )
     if first.first() is None:
-        raise daily_cap_reached()
+        raise DailyCapReached()
 
 
-def _wanted(kind: NotificationKind, channel: Channel, settings: Settings) -> Any:
+def _wanted(kind: NotificationKind, channel: Channel, settings: Settings) -> ColumnElement[bool]:
     """Whether the member gets this channel for this kind, as SQL over their preference."""
     if channel is Channel.INBOX or kind in CRITICAL_KINDS:
         return true()
@@ -89,7 +93,7 @@ async def notify(
     source: str,
     title: str,
     body: str,
-    recipients: Select[Any],
+    recipients: Select[int],
     now: datetime,
     org_id: int | None = None,
     page: str | None = None,

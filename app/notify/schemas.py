@@ -3,12 +3,15 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.models import Channel, DeliveryStatus, NotificationKind
+from app.notify.subscriptions import SubscribeResult
 
 
 class InboxItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     notification_id: int
     kind: NotificationKind
@@ -33,17 +36,21 @@ ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5]
 
 
 class QuietHoursBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     starts: ClockTime = Field(description="Local time (display time zone), e.g. 22:00")
     ends: ClockTime = Field(
         description="Local time; earlier than starts spans midnight, e.g. 07:00"
     )
 
+    @field_validator("starts", "ends", mode="before")
+    @classmethod
+    def _clock_time(cls, value: object) -> object:
+        # Read from the stored QuietHours row: a time, shown as HH:MM.
+        return value.strftime("%H:%M") if isinstance(value, time) else value
+
     def as_times(self) -> tuple[time, time]:
         return time.fromisoformat(self.starts), time.fromisoformat(self.ends)
-
-    @classmethod
-    def of(cls, quiet: tuple[time, time]) -> QuietHoursBody:
-        return cls(starts=quiet[0].strftime("%H:%M"), ends=quiet[1].strftime("%H:%M"))
 
 
 class PreferenceChange(BaseModel):
@@ -60,17 +67,23 @@ class PreferencesWrite(BaseModel):
 
 
 class KindPreferences(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     kind: NotificationKind
     critical: bool = Field(description="Cannot be turned off")
     channels: dict[str, bool]
 
 
 class PreferencesRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     kinds: list[KindPreferences]
     quiet_hours: QuietHoursBody | None
 
 
 class DeadLetter(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     notification_id: int
     kind: NotificationKind
@@ -83,3 +96,22 @@ class DeadLetter(BaseModel):
     attempts: int
     last_error: str | None
     created_at: datetime
+
+
+# wx.requestSubscribeMessage asks for at most 3 templates at once; leave room, stay bounded.
+_MAX_RESULTS = 10
+TemplateId = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # as the column
+
+
+class SubscribeResults(BaseModel):
+    """What wx.requestSubscribeMessage answered, template id by template id."""
+
+    results: dict[TemplateId, SubscribeResult] = Field(min_length=1, max_length=_MAX_RESULTS)
+
+
+class TemplateCreditsRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    template_id: str
+    kinds: list[NotificationKind]
+    credits: int

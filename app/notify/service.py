@@ -3,16 +3,15 @@ dead letters admins retry."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Scope
 from app.config import Settings
-from app.errors import Conflict, NotFound, Unprocessable
 from app.kit.sql import insert_on_conflict
 from app.models import (
     CRITICAL_KINDS,
@@ -26,28 +25,71 @@ from app.models import (
     NotificationPreference,
     QuietHours,
 )
+from app.notify.errors import (
+    ChannelUnavailable,
+    DeliveryNotDead,
+    DeliveryNotFound,
+    InboxAlwaysOn,
+    KindIsCritical,
+    MessageNotFound,
+)
 from app.notify.outbox import member_channels
+from app.notify.schemas import PreferencesWrite
 
 
-def message_not_found() -> NotFound:
-    return NotFound("notify.message_not_found", "消息不存在", "Message not found")
+@dataclass(frozen=True)
+class InboxEntry:
+    """One message of a member's inbox with the notification it carries."""
+
+    id: int
+    notification_id: int
+    kind: NotificationKind
+    title: str
+    body: str
+    page: str | None
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def of(cls, message: InboxMessage, notification: Notification) -> InboxEntry:
+        return cls(
+            id=message.id,
+            notification_id=notification.id,
+            kind=notification.kind,
+            title=notification.title,
+            body=notification.body,
+            page=notification.page,
+            data=notification.data or {},
+            created_at=message.created_at,
+            read_at=message.read_at,
+        )
+
+
+def _inbox_rows() -> Select[InboxMessage, Notification]:
+    return select(InboxMessage, Notification).join(
+        Notification, Notification.id == InboxMessage.notification_id
+    )
 
 
 async def inbox(
-    session: AsyncSession, member_id: int, *, before_id: int | None, unread_only: bool, limit: int
-) -> Sequence[Any]:
+    session: AsyncSession, member_id: int, *, after_id: int | None, unread_only: bool, limit: int
+) -> list[InboxEntry]:
+    """Newest first; ``after_id`` is the last message of the page before."""
     query = (
-        select(InboxMessage, Notification)
-        .join(Notification, Notification.id == InboxMessage.notification_id)
+        _inbox_rows()
         .where(InboxMessage.member_id == member_id)
         .order_by(InboxMessage.id.desc())
         .limit(limit)
     )
-    if before_id is not None:
-        query = query.where(InboxMessage.id < before_id)
+    if after_id is not None:
+        query = query.where(InboxMessage.id < after_id)
     if unread_only:
         query = query.where(InboxMessage.read_at.is_(None))
-    return (await session.execute(query)).all()
+    return [
+        InboxEntry.of(message, notification)
+        for message, notification in await session.execute(query)
+    ]
 
 
 async def unread_count(session: AsyncSession, member_id: int) -> int:
@@ -59,20 +101,21 @@ async def unread_count(session: AsyncSession, member_id: int) -> int:
     return int(count or 0)
 
 
-async def mark_read(session: AsyncSession, member_id: int, message_id: int, now: datetime) -> Any:
+async def mark_read(
+    session: AsyncSession, member_id: int, message_id: int, now: datetime
+) -> InboxEntry:
     row = (
         await session.execute(
-            select(InboxMessage, Notification)
-            .join(Notification, Notification.id == InboxMessage.notification_id)
-            .where(InboxMessage.id == message_id, InboxMessage.member_id == member_id)
+            _inbox_rows().where(InboxMessage.id == message_id, InboxMessage.member_id == member_id)
         )
     ).one_or_none()
     if row is None:
-        raise message_not_found()
-    if row.InboxMessage.read_at is None:
-        row.InboxMessage.read_at = now
+        raise MessageNotFound()
+    message, notification = row
+    if message.read_at is None:
+        message.read_at = now
         await session.flush()
-    return row
+    return InboxEntry.of(message, notification)
 
 
 async def mark_all_read(session: AsyncSession, member_id: int, now: datetime) -> int:
@@ -90,111 +133,159 @@ def choosable_channels(settings: Settings) -> list[Channel]:
     return [channel for channel in member_channels(settings) if channel is not Channel.INBOX]
 
 
-async def preferences(
-    session: AsyncSession, settings: Settings, member_id: int
-) -> tuple[dict[NotificationKind, dict[str, bool]], tuple[time, time] | None]:
+@dataclass(frozen=True)
+class KindChannels:
+    kind: NotificationKind
+    channels: dict[str, bool]
+
+    @property
+    def critical(self) -> bool:
+        return self.kind in CRITICAL_KINDS
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Every kind with the channels it reaches the member on, and their quiet hours."""
+
+    kinds: list[KindChannels]
+    quiet_hours: QuietHours | None
+
+
+async def preferences(session: AsyncSession, settings: Settings, member_id: int) -> Preferences:
     stored = {
         (row.kind, row.channel): row.enabled
         for row in await session.scalars(
             select(NotificationPreference).where(NotificationPreference.member_id == member_id)
         )
     }
-    table: dict[NotificationKind, dict[str, bool]] = {}
+    kinds = []
     for kind in NotificationKind:
-        table[kind] = {Channel.INBOX.value: True}
+        channels = {Channel.INBOX.value: True}
         for channel in choosable_channels(settings):
             default = channel.value not in settings.notify_opt_in_channels
             wanted = stored.get((kind, channel), default)
-            table[kind][channel.value] = True if kind in CRITICAL_KINDS else wanted
-    quiet = await session.get(QuietHours, member_id)
-    return table, (quiet.starts, quiet.ends) if quiet else None
+            channels[channel.value] = True if kind in CRITICAL_KINDS else wanted
+        kinds.append(KindChannels(kind, channels))
+    return Preferences(kinds, await session.get(QuietHours, member_id))
+
+
+def _check_changes(settings: Settings, body: PreferencesWrite) -> None:
+    choosable = set(choosable_channels(settings))
+    for change in body.changes:
+        if change.channel is Channel.INBOX and not change.enabled:
+            raise InboxAlwaysOn()
+        if change.channel not in choosable and change.channel is not Channel.INBOX:
+            raise ChannelUnavailable(details={"channel": change.channel.value})
+        if change.kind in CRITICAL_KINDS and not change.enabled:
+            raise KindIsCritical(details={"kind": change.kind.value})
 
 
 async def save_preferences(
-    session: AsyncSession,
-    settings: Settings,
-    member_id: int,
-    changes: Sequence[tuple[NotificationKind, Channel, bool]],
-    quiet: tuple[time, time] | None,
+    session: AsyncSession, settings: Settings, member_id: int, body: PreferencesWrite
 ) -> None:
-    choosable = set(choosable_channels(settings))
-    for kind, channel, enabled in changes:
-        if channel is Channel.INBOX and not enabled:
-            raise Unprocessable(
-                "notify.inbox_always_on", "站内消息不能关闭", "The in-app inbox cannot be off"
-            )
-        if channel not in choosable and channel is not Channel.INBOX:
-            raise Unprocessable(
-                "notify.channel_unavailable",
-                "该渠道未启用",
-                "This channel is not in use here",
-                details={"channel": channel.value},
-            )
-        if kind in CRITICAL_KINDS and not enabled:
-            raise Unprocessable(
-                "notify.kind_is_critical",
-                "重要通知不能关闭",
-                "Critical notifications cannot be turned off",
-                details={"kind": kind.value},
-            )
-    for kind, channel, enabled in changes:
-        if channel is Channel.INBOX:
+    """Applies every change or none; the quiet hours are replaced (removed when null)."""
+    _check_changes(settings, body)
+    for change in body.changes:
+        if change.channel is Channel.INBOX:
             continue
         await session.execute(
             insert_on_conflict(session, NotificationPreference)
-            .values(member_id=member_id, kind=kind, channel=channel, enabled=enabled)
+            .values(
+                member_id=member_id,
+                kind=change.kind,
+                channel=change.channel,
+                enabled=change.enabled,
+            )
             .on_conflict_do_update(
-                index_elements=["member_id", "kind", "channel"], set_={"enabled": enabled}
+                index_elements=["member_id", "kind", "channel"], set_={"enabled": change.enabled}
             )
         )
     await session.execute(delete(QuietHours).where(QuietHours.member_id == member_id))
-    if quiet is not None:
-        session.add(QuietHours(member_id=member_id, starts=quiet[0], ends=quiet[1]))
+    if body.quiet_hours is not None:
+        starts, ends = body.quiet_hours.as_times()
+        session.add(QuietHours(member_id=member_id, starts=starts, ends=ends))
     await session.flush()
 
 
-def _in_scope(scope: Scope) -> Any:
+@dataclass(frozen=True)
+class DeadLetterEntry:
+    """A delivery that failed for good, with what an admin needs to judge it."""
+
+    id: int
+    notification_id: int
+    kind: NotificationKind
+    title: str
+    org_id: int | None
+    member_id: int | None
+    member_name: str | None
+    channel: Channel
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Row[Delivery, Notification, str]) -> DeadLetterEntry:
+        delivery, notification, member_name = row
+        return cls(
+            id=delivery.id,
+            notification_id=notification.id,
+            kind=notification.kind,
+            title=notification.title,
+            org_id=notification.org_id,
+            member_id=delivery.member_id,
+            member_name=member_name,
+            channel=delivery.channel,
+            status=delivery.status,
+            attempts=delivery.attempts,
+            last_error=delivery.last_error,
+            created_at=delivery.created_at,
+        )
+
+
+def _in_scope(scope: Scope) -> ColumnElement[bool]:
     # A notification of no organization (system-wide) is the system admin's alone.
     if scope.everywhere:
         return Notification.id.is_not(None)
     return scope.covers(Notification.org_id)
 
 
-async def dead_letters(
-    session: AsyncSession, scope: Scope, *, before_id: int | None, limit: int
-) -> Sequence[Any]:
-    query = (
+def _dead_letter_rows(scope: Scope) -> Select[Delivery, Notification, str]:
+    # The member's name is NULL for a group channel's delivery (the outer join).
+    return (
         select(Delivery, Notification, Member.name)
         .join(Notification, Notification.id == Delivery.notification_id)
         .outerjoin(Member, Member.id == Delivery.member_id)
-        .where(Delivery.status == DeliveryStatus.DEAD, _in_scope(scope))
+        .where(_in_scope(scope))
+    )
+
+
+async def dead_letters(
+    session: AsyncSession, scope: Scope, *, after_id: int | None, limit: int
+) -> list[DeadLetterEntry]:
+    """Newest first; ``after_id`` is the last delivery of the page before."""
+    query = (
+        _dead_letter_rows(scope)
+        .where(Delivery.status == DeliveryStatus.DEAD)
         .order_by(Delivery.id.desc())
         .limit(limit)
     )
-    if before_id is not None:
-        query = query.where(Delivery.id < before_id)
-    return (await session.execute(query)).all()
+    if after_id is not None:
+        query = query.where(Delivery.id < after_id)
+    return [DeadLetterEntry.of(row) for row in await session.execute(query)]
 
 
-async def retry_dead(session: AsyncSession, scope: Scope, delivery_id: int, now: datetime) -> Any:
+async def retry_dead(
+    session: AsyncSession, scope: Scope, delivery_id: int, now: datetime
+) -> DeadLetterEntry:
     row = (
-        await session.execute(
-            select(Delivery, Notification, Member.name)
-            .join(Notification, Notification.id == Delivery.notification_id)
-            .outerjoin(Member, Member.id == Delivery.member_id)
-            .where(Delivery.id == delivery_id, _in_scope(scope))
-        )
+        await session.execute(_dead_letter_rows(scope).where(Delivery.id == delivery_id))
     ).one_or_none()
     if row is None:
-        raise NotFound("notify.delivery_not_found", "投递记录不存在", "Delivery not found")
+        raise DeliveryNotFound()
     delivery = row.Delivery
     if delivery.status is not DeliveryStatus.DEAD:
-        raise Conflict(
-            "notify.not_dead",
-            "只能重试失败的投递",
-            "Only a dead delivery can be retried",
-            details={"status": delivery.status.value},
-        )
+        raise DeliveryNotDead(details={"status": delivery.status.value})
     # The same row goes round again: its dedupe key still guards against a second copy.
     await session.execute(
         update(Delivery)
@@ -203,4 +294,4 @@ async def retry_dead(session: AsyncSession, scope: Scope, delivery_id: int, now:
         .execution_options(synchronize_session=False)
     )
     await session.refresh(delivery)
-    return row
+    return DeadLetterEntry.of(row)

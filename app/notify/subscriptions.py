@@ -11,10 +11,10 @@ from typing import Literal
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Unprocessable
 from app.kit.sql import insert_on_conflict
 from app.models import NotificationKind, SubscriptionCredit
 from app.notify.channels.wechat_templates import WeChatTemplate
+from app.notify.errors import UnknownTemplate
 
 SubscribeResult = Literal["accept", "reject", "ban", "filter"]
 
@@ -48,12 +48,7 @@ async def record_results(
     known = kinds_by_template(templates)
     unknown = sorted(set(results) - set(known))
     if unknown:
-        raise Unprocessable(
-            "notify.unknown_template",
-            "订阅消息模板不存在",
-            "No such subscribe-message template",
-            details={"template_ids": unknown},
-        )
+        raise UnknownTemplate(details={"template_ids": unknown})
     for template_id, result in sorted(results.items()):
         if result == "accept":
             await _add_credit(session, member_id, template_id, now)
@@ -95,28 +90,36 @@ def _credit_row(member_id: int, template_id: str) -> tuple[ColumnElement[bool], 
     )
 
 
-async def take_credit(session: AsyncSession, member_id: int, template_id: str) -> bool:
+async def take_credit(
+    session: AsyncSession, member_id: int, template_id: str, now: datetime
+) -> bool:
     """One credit, or False. The WHERE is the guard: of two senders racing for the last
     credit, the second finds ``credits > 0`` false once the first has committed."""
     taken = await session.execute(
         update(SubscriptionCredit)
         .where(*_credit_row(member_id, template_id), SubscriptionCredit.credits > 0)
-        .values(credits=SubscriptionCredit.credits - 1)
+        .values(credits=SubscriptionCredit.credits - 1, updated_at=now)
     )
     return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
-async def give_back_credit(session: AsyncSession, member_id: int, template_id: str) -> None:
+async def give_back_credit(
+    session: AsyncSession, member_id: int, template_id: str, now: datetime
+) -> None:
     """WeChat spends the user's accept only on a sent message; a failed send keeps it."""
     await session.execute(
         update(SubscriptionCredit)
         .where(*_credit_row(member_id, template_id))
-        .values(credits=SubscriptionCredit.credits + 1)
+        .values(credits=SubscriptionCredit.credits + 1, updated_at=now)
     )
 
 
-async def clear_credits(session: AsyncSession, member_id: int, template_id: str) -> None:
+async def clear_credits(
+    session: AsyncSession, member_id: int, template_id: str, now: datetime
+) -> None:
     """43101: WeChat holds no accept for this template, whatever we counted."""
     await session.execute(
-        update(SubscriptionCredit).where(*_credit_row(member_id, template_id)).values(credits=0)
+        update(SubscriptionCredit)
+        .where(*_credit_row(member_id, template_id))
+        .values(credits=0, updated_at=now)
     )

@@ -1,6 +1,7 @@
-"""The notification worker: scheduled work (due activity events, scheduled articles), then
-dispatch rounds, until told to stop. `python -m app worker` runs one per process on
-PostgreSQL, as many as needed; on SQLite `serve` runs a single one in-process."""
+"""The notification worker: the scheduled jobs features registered (due activity events,
+scheduled articles), then dispatch rounds, until told to stop. `python -m app worker` runs
+one per process on PostgreSQL, as many as needed; on SQLite `serve` runs a single one
+in-process. Both take the registry ``create_app`` filled."""
 
 from __future__ import annotations
 
@@ -10,41 +11,34 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.kit.clock import Clock
-from app.models import Channel
-from app.news import service as news_service
-from app.notify import activity_events, dispatch
-from app.notify.channels.base import Adapter
+from app.notify import dispatch
+from app.notify.registry import NotifyRegistry
 
 log = logging.getLogger("app.notify.worker")
-
-
-def scheduled_jobs() -> list[Callable[..., Awaitable[int]]]:
-    return [activity_events.deliver_due, news_service.publish_due]
 
 
 class Worker:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        adapters: Mapping[Channel, Adapter],
+        registry: NotifyRegistry,
         settings: Settings,
         clock: Clock,
         *,
         worker_id: str | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.adapters = adapters
+        self.adapters = registry.channels
         self.settings = settings
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.rng = random.Random()
-        self.jobs = scheduled_jobs()
+        self.jobs = list(registry.jobs.values())
         self._stopping = asyncio.Event()
 
     async def run_scheduled(self) -> int:

@@ -5,8 +5,8 @@ logins and the other staff included). Deterministic, one transaction, idempotent
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -16,6 +16,7 @@ from app.auth.scope import Scope
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.integrations.wechat.fake import fake_openid
+from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
 from app.kit.identifiers import make_credit_code, make_id_number
 from app.members import service as members_service
@@ -142,6 +143,15 @@ def _org_code(rng: random.Random) -> str:
     return body + {10: "X", 11: "0"}.get(check, str(check))
 
 
+@dataclass(frozen=True)
+class Person:
+    name: str
+    gender: Gender
+    birth_date: date
+    id_number: str
+    phone: str
+
+
 class _People:
     """Deterministic names, ID numbers and phones, never the same twice."""
 
@@ -163,7 +173,7 @@ class _People:
         self.phones.add(phone)
         return phone
 
-    def person(self, age: tuple[int, int], gender: Gender | None = None) -> dict[str, Any]:
+    def person(self, age: tuple[int, int], gender: Gender | None = None) -> Person:
         rng = self.rng
         gender = gender or (Gender.FEMALE if rng.random() < 0.45 else Gender.MALE)
         birth = date(self.today.year - rng.randint(*age), rng.randint(1, 12), rng.randint(1, 28))
@@ -173,13 +183,7 @@ class _People:
             if id_number not in self.ids:
                 break
         self.ids.add(id_number)
-        return {
-            "name": self.name(gender),
-            "gender": gender,
-            "birth_date": birth,
-            "id_number": id_number,
-            "phone": self.phone(),
-        }
+        return Person(self.name(gender), gender, birth, id_number, self.phone())
 
     def joined(self, birth: date, status: PartyStatus) -> date | None:
         rng = self.rng
@@ -199,78 +203,85 @@ async def _already_seeded(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(or_(root.exists(), admin.exists()))))
 
 
+# The keys of the party organizations: "root", "s0".."s2" (streets), "gb" (the 党总支) and
+# the branches' indexes 0..11.
+OrgKey = str | int
+
+
 async def _orgs(
-    session: AsyncSession, rng: random.Random
-) -> tuple[dict[Any, Organization], list[Organization]]:
-    """Returns the party organizations by key (root, s0..s2, gb, 0..11) and the social orgs."""
+    session: AsyncSession, rng: random.Random, now: datetime
+) -> tuple[dict[OrgKey, Organization], list[Organization]]:
+    """Returns the party organizations by key and the social orgs."""
 
-    async def make(values: dict[str, Any], parent: Organization | None) -> Organization:
-        values["parent_id"] = parent.id if parent else None
-        return await orgs_service.create(
-            session, EVERYWHERE, OrgCreate(**values), now=datetime.now(UTC)
-        )
+    async def make(kind: OrgKind, name: str, parent: Organization | None) -> Organization:
+        body = OrgCreate(kind=kind, name=name, parent_id=parent.id if parent else None)
+        return await orgs_service.create(session, EVERYWHERE, body, now=now)
 
-    party: dict[Any, Organization] = {
-        "root": await make({"kind": OrgKind.COMMITTEE, "name": ROOT_NAME}, None)
-    }
+    party: dict[OrgKey, Organization] = {"root": await make(OrgKind.COMMITTEE, ROOT_NAME, None)}
     for i, name in enumerate(STREETS):
-        party[f"s{i}"] = await make({"kind": OrgKind.COMMITTEE, "name": name}, party["root"])
-    party["gb"] = await make({"kind": OrgKind.GENERAL_BRANCH, "name": GENERAL_BRANCH}, party["s0"])
+        party[f"s{i}"] = await make(OrgKind.COMMITTEE, name, party["root"])
+    party["gb"] = await make(OrgKind.GENERAL_BRANCH, GENERAL_BRANCH, party["s0"])
     for i, (name, street, in_general, joint) in enumerate(BRANCHES):
         kind = OrgKind.JOINT_BRANCH if joint else OrgKind.BRANCH
-        party[i] = await make(
-            {"kind": kind, "name": name}, party["gb" if in_general else f"s{street}"]
-        )
+        party[i] = await make(kind, name, party["gb" if in_general else f"s{street}"])
     social, codes = [], set()
     for name, type_key, home, affiliation, rating, staff in SOCIAL_ORGS:
         org_type, prefix, region, authority = _TYPES[type_key]
         while (code := make_credit_code(prefix + region + _org_code(rng))) in codes:
             pass
         codes.add(code)
-        values = {
-            "kind": OrgKind.SOCIAL_ORG,
-            "name": name,
-            "social_org_type": org_type,
-            "credit_code": code,
-            "registration_authority": authority,
-            "staff_count": staff,
-            "affiliation_mode": AffiliationMode(affiliation),
-            "rating": Rating(rating),
-        }
-        social.append(await make(values, party[home]))
+        body = OrgCreate(
+            kind=OrgKind.SOCIAL_ORG,
+            name=name,
+            parent_id=party[home].id,
+            social_org_type=org_type,
+            credit_code=code,
+            registration_authority=authority,
+            staff_count=staff,
+            affiliation_mode=AffiliationMode(affiliation),
+            rating=Rating(rating),
+        )
+        social.append(await orgs_service.create(session, EVERYWHERE, body, now=now))
     return party, social
 
 
-async def _seed(session: AsyncSession, cipher: FieldCipher, today: date) -> None:
+async def _seed(session: AsyncSession, cipher: FieldCipher, today: date, now: datetime) -> None:
     rng = random.Random(SEED)
-    party, social = await _orgs(session, rng)
+    party, social = await _orgs(session, rng, now)
     people = _People(rng, today)
     branches = [party[i] for i in range(len(BRANCHES))]
     covering = {
         org.id: org.parent_id for org in social if org.parent_id in {b.id for b in branches}
     }
 
-    async def add(values: dict[str, Any]) -> Member:
-        return await members_service.create(
-            session, EVERYWHERE, cipher, MemberCreate(**values), today=today, now=datetime.now(UTC)
-        )
+    async def add(body: MemberCreate) -> Member:
+        return await members_service.create(session, EVERYWHERE, cipher, body, today=today, now=now)
 
-    def party_member(branch: Organization, age: tuple[int, int] = (35, 60)) -> dict[str, Any]:
-        values = people.person(age) | {
-            "party_status": PartyStatus.FULL_MEMBER,
-            "relation_org_id": branch.id,
-        }
-        values["joined_party_on"] = people.joined(values["birth_date"], PartyStatus.FULL_MEMBER)
-        values["workplace_org_id"] = next(o.id for o in social if o.parent_id == branch.id)
-        return values
+    def party_member(branch: Organization, age: tuple[int, int] = (35, 60)) -> MemberCreate:
+        person = people.person(age)
+        return MemberCreate(
+            name=person.name,
+            gender=person.gender,
+            birth_date=person.birth_date,
+            id_number=person.id_number,
+            phone=person.phone,
+            party_status=PartyStatus.FULL_MEMBER,
+            joined_party_on=people.joined(person.birth_date, PartyStatus.FULL_MEMBER),
+            relation_org_id=branch.id,
+            workplace_org_id=next(o.id for o in social if o.parent_id == branch.id),
+        )
 
     staff: dict[str, Member] = {}
     for label, name, gender, _, _ in STAFF:  # committee staff and instructors: no org here
         birth = date(today.year - rng.randint(32, 56), rng.randint(1, 12), rng.randint(1, 28))
         joined = people.joined(birth, PartyStatus.FULL_MEMBER)
-        person = {"name": name, "gender": gender, "birth_date": birth, "phone": people.phone()}
         staff[label] = Member(
-            party_status=PartyStatus.FULL_MEMBER, joined_party_on=joined, **person
+            name=name,
+            gender=gender,
+            birth_date=birth,
+            phone=people.phone(),
+            party_status=PartyStatus.FULL_MEMBER,
+            joined_party_on=joined,
         )
         session.add(staff[label])
     secretaries = [await add(party_member(branch)) for branch in branches]
@@ -282,26 +293,36 @@ async def _seed(session: AsyncSession, cipher: FieldCipher, today: date) -> None
     for _ in range(TOTAL_PEOPLE - len(STAFF) - len(branches) - 1):
         status = rng.choices(statuses, status_weights)[0]
         workplace = rng.choices(social, weights)[0]
-        values = people.person((23, 40) if status is not PartyStatus.FULL_MEMBER else (24, 72))
-        values |= {
-            "party_status": status,
-            "workplace_org_id": workplace.id,
-            "joined_party_on": people.joined(values["birth_date"], status),
-        }
+        person = people.person((23, 40) if status is not PartyStatus.FULL_MEMBER else (24, 72))
+        joined = people.joined(person.birth_date, status)
+        relation_org_id: int | None = None
+        is_mobile: bool | None = None
+        is_lost_contact: bool | None = None
         home, roll = covering.get(workplace.id), rng.random()
         if status in (PartyStatus.FULL_MEMBER, PartyStatus.PROBATIONARY):
             if home is not None and roll < 0.6:  # relation transferred in
-                values["relation_org_id"] = home
+                relation_org_id = home
             elif roll < 0.8:  # relation held by another branch of the district
-                values["relation_org_id"] = rng.choice([b.id for b in branches if b.id != home])
+                relation_org_id = rng.choice([b.id for b in branches if b.id != home])
             else:  # 流动党员: relation outside this system
-                values["is_mobile"] = True
-            values["is_lost_contact"] = (
-                values.get("relation_org_id") is not None and rng.random() < 0.04
-            )
+                is_mobile = True
+            is_lost_contact = relation_org_id is not None and rng.random() < 0.04
         elif status is PartyStatus.ACTIVIST:
-            values["relation_org_id"] = home  # cultivated by the branch where they work
-        await add(values)
+            relation_org_id = home  # cultivated by the branch where they work
+        body = MemberCreate(
+            name=person.name,
+            gender=person.gender,
+            birth_date=person.birth_date,
+            id_number=person.id_number,
+            phone=person.phone,
+            party_status=status,
+            joined_party_on=joined,
+            relation_org_id=relation_org_id,
+            workplace_org_id=workplace.id,
+            is_mobile=is_mobile,
+            is_lost_contact=is_lost_contact,
+        )
+        await add(body)
 
     await session.flush()
     for label, code in DEMO_LOGINS.items():
@@ -316,19 +337,20 @@ async def _seed(session: AsyncSession, cipher: FieldCipher, today: date) -> None
     for secretary, branch in zip(secretaries, branches, strict=True):
         session.add(RoleAssignment(member_id=secretary.id, org_id=branch.id, role=Role.SECRETARY))
     await session.flush()
-    await seed_news(session, party, today)
+    await seed_news(session, party, today, now)
 
 
-async def run_seed(settings: Settings) -> bool:
+async def run_seed(settings: Settings, clock: Clock | None = None) -> bool:
     """Loads the demo city; False (and nothing changed) when it is already there."""
+    now = (clock or Clock()).now()
     engine = create_engine(settings)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
             if await _already_seeded(session):
                 return False
-            today = datetime.now(ZoneInfo(settings.display_timezone)).date()
+            today = now.astimezone(ZoneInfo(settings.display_timezone)).date()
             cipher = FieldCipher(settings.data_encryption_key, settings.lookup_hash_key)
-            await _seed(session, cipher, today)
+            await _seed(session, cipher, today, now)
             return True
     finally:
         await engine.dispose()

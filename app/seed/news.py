@@ -3,8 +3,8 @@ ones made by publishing through the API."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.scope import Scope
 from app.models import ArticleStatus, BodyFormat, NewsCategory, Organization, PartyStatus
 from app.news import service as news_service
+from app.news.schemas import ArticleCreate
 
 DEMO_TIMEZONE = ZoneInfo("Asia/Shanghai")  # the demo district's
 PARTY = [PartyStatus.FULL_MEMBER, PartyStatus.PROBATIONARY]
-# title, summary, category, audience keys, statuses, days ago, pinned
+# title, summary, category, audience keys (demo.OrgKey), statuses, days ago, pinned
 ARTICLES: tuple[
-    tuple[str, str, NewsCategory, tuple[Any, ...], list[PartyStatus], int, bool], ...
+    tuple[str, str, NewsCategory, tuple[str | int, ...], list[PartyStatus], int, bool], ...
 ] = (
     (
         "关于开展2025年度民主评议党员工作的通知",
@@ -67,22 +68,24 @@ ARTICLES: tuple[
 )
 
 
-async def seed_news(session: AsyncSession, party: dict[Any, Organization], today: date) -> None:
+async def seed_news(
+    session: AsyncSession, party: Mapping[str | int, Organization], today: date, now: datetime
+) -> None:
     morning = datetime.combine(today, time(9), DEMO_TIMEZONE)
     everywhere = Scope(everywhere=True)
     for title, summary, category, keys, statuses, days_ago, pinned in ARTICLES:
-        values = {
-            "title": title,
-            "summary": summary,
-            "body": f"## {title}\n\n{summary}\n\n详见附件或咨询所在党组织。",
-            "body_format": BodyFormat.MARKDOWN,
-            "category": category,
-            "tags": [category.value],
-            "audience_org_ids": [party[key].id for key in keys],
-            "audience_statuses": statuses,
-            "pinned": pinned,
-        }
-        article = await news_service.create(session, everywhere, values, account_id=None)
+        body = ArticleCreate(
+            title=title,
+            summary=summary,
+            body=f"## {title}\n\n{summary}\n\n详见附件或咨询所在党组织。",
+            body_format=BodyFormat.MARKDOWN,
+            category=category,
+            tags=[category.value],
+            audience_org_ids=[party[key].id for key in keys],
+            audience_statuses=statuses,
+            pinned=pinned,
+        )
+        article = await news_service.create(session, everywhere, body, account_id=None, now=now)
         article.status = ArticleStatus.PUBLISHED
         article.published_at = morning - timedelta(days=days_ago)
         await session.flush()

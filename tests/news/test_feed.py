@@ -176,7 +176,8 @@ async def test_an_account_without_a_member_record_gets_an_empty_feed(scene: Scen
     await scene.published(scene.world.city, by=scene.admin)
     account = await scene.factory.account()
     response = await scene.client.get(FEED, headers=scene.factory.headers_for(account))
-    assert response.status_code == 200 and response.json()["items"] == []
+    assert response.status_code == 200
+    assert response.json()["items"] == []
 
 
 async def test_a_disabled_account_is_refused_the_feed(scene: Scene) -> None:

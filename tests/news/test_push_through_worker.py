@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Delivery, DeliveryStatus, InboxMessage
+from app.notify.registry import registry_of
 from app.notify.worker import Worker
 from tests.news.conftest import T0, Scene
 
@@ -18,7 +19,11 @@ from tests.news.conftest import T0, Scene
 def worker(scene: Scene) -> Worker:
     runtime = scene.app.state.runtime
     return Worker(
-        runtime.sessionmaker, runtime.channels, runtime.settings, runtime.clock, worker_id="w"
+        runtime.sessionmaker,
+        registry_of(scene.app),
+        runtime.settings,
+        runtime.clock,
+        worker_id="w",
     )
 
 
@@ -44,7 +49,8 @@ async def test_the_worker_publishes_a_scheduled_article_when_it_falls_due(scene:
     reader = await scene.member(scene.world.branch_a1)
     article_id = await scene.write(scene.world.street_a, title="定时发布的通知")
     scheduled = await scene.publish(article_id, publish_at=(T0 + timedelta(hours=1)).isoformat())
-    assert scheduled.status_code == 200 and scheduled.json()["status"] == "scheduled"
+    assert scheduled.status_code == 200
+    assert scheduled.json()["status"] == "scheduled"
     await worker(scene).tick()
     assert await scene.feed_ids(reader) == []
     assert await scene.count(InboxMessage) == 0

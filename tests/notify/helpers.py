@@ -11,16 +11,18 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.kit.clock import FrozenClock
-from app.models import Delivery, InboxMessage, Notification
+from app.models import Channel, Delivery, InboxMessage, Notification
+from app.notify.channels.base import Adapter
+from app.notify.registry import registry_of
 from app.notify.worker import Worker
 
 T0 = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
 
-def worker(app: FastAPI, name: str = "w1", **channels: Any) -> Worker:
+def worker(app: FastAPI, name: str = "w1", **channels: Adapter) -> Worker:
     runtime = app.state.runtime
-    adapters = {**runtime.channels, **channels}
-    return Worker(runtime.sessionmaker, adapters, runtime.settings, runtime.clock, worker_id=name)
+    registry = registry_of(app).with_channels({Channel(c): a for c, a in channels.items()})
+    return Worker(runtime.sessionmaker, registry, runtime.settings, runtime.clock, worker_id=name)
 
 
 async def rows(app: FastAPI, model: Any) -> Sequence[Any]:

@@ -76,7 +76,8 @@ async def test_the_same_cause_is_notified_once(app: FastAPI, factory: Factory) -
     await factory.member(relation=world.branch_a1)
     first = await send(app, world.branch_a1)
     again = await send(app, world.branch_a1)
-    assert first is not None and again is None
+    assert first is not None
+    assert again is None
     assert len(await notifications(app)) == 1
     assert len(await deliveries(app)) == 3  # inbox, console, the group bot
 
@@ -85,7 +86,8 @@ async def test_a_rolled_back_change_enqueues_nothing(app: FastAPI, factory: Fact
     world = await build_world(factory)
     await factory.member(relation=world.branch_a1)
     runtime = app.state.runtime
-    with pytest.raises(RuntimeError):
+
+    async def notify_then_fail() -> None:
         async with runtime.sessionmaker.begin() as session:
             await notify(
                 session,
@@ -98,6 +100,9 @@ async def test_a_rolled_back_change_enqueues_nothing(app: FastAPI, factory: Fact
                 now=T0,
             )
             raise RuntimeError("the change that caused it failed")
+
+    with pytest.raises(RuntimeError, match="the change that caused it failed"):
+        await notify_then_fail()
     assert await notifications(app) == []
     assert await deliveries(app) == []
 

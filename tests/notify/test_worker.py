@@ -102,10 +102,12 @@ async def test_the_member_reads_their_inbox(
     assert count.json() == {"unread": 1}
     listed = await client.get("/api/v1/me/inbox", headers=headers)
     item = listed.json()["items"][0]
-    assert item["title"] == "活动通知：专题党课" and item["kind"] == "activity_published"
+    assert item["title"] == "活动通知：专题党课"
+    assert item["kind"] == "activity_published"
     assert item["body"].startswith("时间：06月03日 10:00")
     read = await client.post(f"/api/v1/me/inbox/{item['id']}/read", headers=headers)
-    assert read.status_code == 200 and read.json()["read_at"] is not None
+    assert read.status_code == 200
+    assert read.json()["read_at"] is not None
     count = await client.get("/api/v1/me/inbox/unread-count", headers=headers)
     assert count.json() == {"unread": 0}
 
@@ -132,7 +134,8 @@ async def test_retries_back_off_then_dead_letter_and_an_admin_retries(
     await run.tick()
     failing = [row for row in await deliveries(app) if row.channel is Channel.CONSOLE]
     first = failing[0]
-    assert first.status is DeliveryStatus.PENDING and first.attempts == 1
+    assert first.status is DeliveryStatus.PENDING
+    assert first.attempts == 1
     # 10 s base: the first wait is drawn from [5 s, 10 s].
     assert T0 + timedelta(seconds=5) <= first.next_attempt_at <= T0 + timedelta(seconds=10)
     assert await run.tick() == 0  # not due yet
@@ -141,7 +144,8 @@ async def test_retries_back_off_then_dead_letter_and_an_admin_retries(
         await run.tick()
     dead = [row for row in await deliveries(app) if row.channel is Channel.CONSOLE]
     assert {row.status for row in dead} == {DeliveryStatus.DEAD}
-    assert {row.attempts for row in dead} == {3} and dead[0].last_error == "upstream 503"
+    assert {row.attempts for row in dead} == {3}
+    assert dead[0].last_error == "upstream 503"
 
     admin = await factory.actor(Role.SYSTEM_ADMIN, None)
     listed = await client.get("/api/v1/notify/dead-letters", headers=admin.headers)
@@ -149,11 +153,13 @@ async def test_retries_back_off_then_dead_letter_and_an_admin_retries(
     retried = await client.post(
         f"/api/v1/notify/deliveries/{dead[0].id}/retry", headers=admin.headers
     )
-    assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    assert retried.status_code == 200
+    assert retried.json()["status"] == "pending"
     again = await client.post(
         f"/api/v1/notify/deliveries/{dead[0].id}/retry", headers=admin.headers
     )
-    assert again.status_code == 409 and again.json()["error"]["code"] == "notify.not_dead"
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "notify.not_dead"
     await run.tick()  # the script has run out of failures
     states = {row.id: row.status for row in await deliveries(app)}
     assert states[dead[0].id] is DeliveryStatus.DELIVERED
@@ -277,7 +283,8 @@ def test_quiet_until(
     if until_local is None:
         assert until is None
     else:
-        assert until is not None and until > now
+        assert until is not None
+        assert until > now
         assert (until.hour, until.minute) == until_local
         assert until - now < timedelta(hours=24)
 
@@ -298,7 +305,8 @@ async def test_quiet_hours_defer_pushes_but_not_the_inbox(
         for row in await deliveries(app)
         if row.member_id == secretary.member.id and row.channel is Channel.CONSOLE
     ]
-    assert held[0].status is DeliveryStatus.PENDING and held[0].attempts == 0
+    assert held[0].status is DeliveryStatus.PENDING
+    assert held[0].attempts == 0
     assert held[0].next_attempt_at == T0 + timedelta(hours=1)
     clock.advance(hours=1)
     await worker(app, console=console).tick()

@@ -87,7 +87,8 @@ async def test_seed_builds_the_demo_city_once(app: FastAPI, settings: Settings) 
         social = [org for org in orgs if org.kind is OrgKind.SOCIAL_ORG]
         codes = [org.credit_code or "" for org in social]
         assert all(credit_code_problem(code) is None for code in codes)
-        assert len(set(codes)) == 30 and all(code[0] == "5" for code in codes)
+        assert len(set(codes)) == 30
+        assert all(code[0] == "5" for code in codes)
         assert {org.social_org_type for org in social} == {
             "social_group",
             "foundation",
@@ -120,7 +121,9 @@ async def test_seed_builds_the_demo_city_once(app: FastAPI, settings: Settings) 
             if m.workplace_org_id and m.relation_org_id and m not in transferred_in
         ]
         mobile = [m for m in members if m.is_mobile and m.relation_org_id is None]
-        assert transferred_in and elsewhere and mobile
+        assert transferred_in
+        assert elsewhere
+        assert mobile
         assert 0 < sum(m.is_lost_contact for m in members) < 20
         assert len({m.phone for m in members}) == 200
         assert all(
@@ -170,7 +173,8 @@ async def test_every_demo_login_signs_in_with_its_role(
     assert roles("committee_admin") == [("committee_admin", ROOT_NAME)]
     assert roles("street_admin") == [("committee_admin", STREETS[0])]
     instructor = roles("instructor")
-    assert 2 <= len(instructor) <= 3 and {role for role, _ in instructor} == {"instructor"}
+    assert 2 <= len(instructor) <= 3
+    assert {role for role, _ in instructor} == {"instructor"}
     assert [role for role, _ in roles("secretary")] == ["secretary"]
     assert roles("member") == []
     secretary_branch = me["secretary"]["roles"][0]["org_id"]
@@ -215,11 +219,11 @@ async def test_id_numbers_are_encrypted_at_rest_and_masked(
     for member in members:
         number = plain[member.id]
         assert id_number_problem(number) is None
-        assert (
-            member.id_number_cipher is not None and number.encode() not in member.id_number_cipher
-        )
+        assert member.id_number_cipher is not None
+        assert number.encode() not in member.id_number_cipher
         assert member.id_number_hash == cipher.lookup_hash(number)
-        assert member.birth_date is not None and number[6:14] == f"{member.birth_date:%Y%m%d}"
+        assert member.birth_date is not None
+        assert number[6:14] == f"{member.birth_date:%Y%m%d}"
 
     listed = await _listed_members(client, await _sign_in(client, DEMO_LOGINS["committee_admin"]))
     shown = {m["id"]: m for m in listed}
@@ -240,7 +244,9 @@ async def test_create_admin_is_idempotent(
         assert await session.scalar(select(func.count()).select_from(Member)) == 1
         assert await session.scalar(select(func.count()).select_from(RoleAssignment)) == 1
         role = await session.scalar(select(RoleAssignment))
-        assert role is not None and role.member_id == first and role.org_id is None
+        assert role is not None
+        assert role.member_id == first
+        assert role.org_id is None
         assert role.role is Role.SYSTEM_ADMIN
 
     me = await client.get("/api/v1/me", headers=await _sign_in(client, "ops-admin"))
@@ -259,7 +265,8 @@ async def test_create_admin_reuses_an_existing_account_and_member(
     async with app.state.runtime.sessionmaker() as session:
         member = await session.get_one(Member, member_id)
         account = await session.scalar(select(Account).where(Account.openid == openid))
-        assert account is not None and member.account_id == account.id
+        assert account is not None
+        assert member.account_id == account.id
         assert member.name != "另一个名字"
 
     # A seeded secretary made system admin keeps the branch role and gains the global one.

@@ -61,6 +61,7 @@ class DingTalkBotAdapter:
         return {"msgtype": "text", "text": {"content": content}}
 
     async def send(self, message: Message, recipient: Recipient) -> SendResult:
+        del recipient  # a group channel's is always empty
         # DingTalk refuses a timestamp more than an hour from its clock: sign at send time.
         timestamp = int(self._clock.now().timestamp() * 1000)
         # Merged by hand: httpx's params= would replace the URL's access_token.

@@ -6,13 +6,12 @@ what fills them is configuration, not code."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.notify.channels.base import Message
 
 
-def source_value(message: Message, source: str) -> Any:
+def source_value(message: Message, source: str) -> object:
     if source.startswith("="):
         return source[1:]
     if source in ("title", "body", "created_at"):
@@ -20,7 +19,7 @@ def source_value(message: Message, source: str) -> Any:
     return message.data.get(source, "")
 
 
-def as_datetime(value: Any) -> datetime | None:
+def as_datetime(value: object) -> datetime | None:
     """A datetime, or an ISO 8601 string of one with an offset (data travels as JSON)."""
     if isinstance(value, datetime):
         return value
@@ -47,7 +46,7 @@ def shorten(text: str, limit: int, ellipsis: str = "…") -> str:
     return text[: limit - len(ellipsis)] + ellipsis
 
 
-def as_text(value: Any, zone: ZoneInfo) -> str:
+def as_text(value: object, zone: ZoneInfo) -> str:
     moment = as_datetime(value)
     if moment is not None:
         return chinese_datetime(moment, zone)

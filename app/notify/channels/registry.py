@@ -22,7 +22,7 @@ from app.notify.channels.wechat import WeChatSubscribeAdapter
 from app.notify.channels.wechat_templates import parse_templates
 from app.notify.channels.wecom import WeComBotAdapter
 
-# Built elsewhere (the lead's worker): in-app inbox and the development console.
+# Built by app/notify/setup.py: the in-app inbox always, the console when it is named.
 NOT_BUILT_HERE = frozenset({Channel.INBOX, Channel.CONSOLE})
 
 
@@ -38,9 +38,8 @@ def build_adapters(
     http: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     wechat: WeChatClient,
-    clock: Clock | None = None,
+    clock: Clock,
 ) -> dict[Channel, Adapter]:
-    clock = clock or Clock()
     zone = ZoneInfo(settings.display_timezone)
     timeout = settings.notify_http_timeout_seconds
     s = settings
@@ -52,6 +51,7 @@ def build_adapters(
             sessionmaker,
             templates=parse_templates(s.wechat_templates),
             zone=zone,
+            clock=clock,
             miniprogram_state=s.wechat_miniprogram_state,
             lang=s.wechat_message_lang,
         )
@@ -62,8 +62,10 @@ def build_adapters(
             Channel.SMS,
             *("sms_access_key_id", "sms_access_key_secret", "sms_sign_name", "sms_template_code"),
         )
-        assert s.sms_access_key_id and s.sms_access_key_secret
-        assert s.sms_sign_name and s.sms_template_code
+        assert s.sms_access_key_id
+        assert s.sms_access_key_secret
+        assert s.sms_sign_name
+        assert s.sms_template_code
         return AliyunSmsAdapter(
             http,
             endpoint=s.sms_endpoint,
@@ -79,7 +81,8 @@ def build_adapters(
 
     def email_adapter() -> Adapter:
         _require(s, Channel.EMAIL, "smtp_host", "smtp_from")
-        assert s.smtp_host and s.smtp_from
+        assert s.smtp_host
+        assert s.smtp_from
         return SmtpEmailAdapter(
             host=s.smtp_host,
             port=s.smtp_port,
@@ -99,7 +102,8 @@ def build_adapters(
 
     def dingtalk_adapter() -> Adapter:
         _require(s, Channel.DINGTALK_BOT, "dingtalk_webhook_url", "dingtalk_secret")
-        assert s.dingtalk_webhook_url and s.dingtalk_secret
+        assert s.dingtalk_webhook_url
+        assert s.dingtalk_secret
         return DingTalkBotAdapter(
             http,
             webhook_url=s.dingtalk_webhook_url,
@@ -111,7 +115,8 @@ def build_adapters(
 
     def webhook_adapter() -> Adapter:
         _require(s, Channel.WEBHOOK, "webhook_url", "webhook_secret")
-        assert s.webhook_url and s.webhook_secret
+        assert s.webhook_url
+        assert s.webhook_secret
         return WebhookAdapter(
             http,
             url=s.webhook_url,

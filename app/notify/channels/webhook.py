@@ -108,6 +108,7 @@ class WebhookAdapter:
         return url.copy_with(host=str(addresses[0]))
 
     async def send(self, message: Message, recipient: Recipient) -> SendResult:
+        del recipient  # a group channel's is always empty
         target = await self._target()
         if isinstance(target, SendResult):
             return target

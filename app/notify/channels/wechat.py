@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.integrations.wechat import WeChatClient, WeChatError, WeChatUnavailable
 from app.integrations.wechat.client import TOKEN_INVALID_CODES
+from app.kit.clock import Clock
 from app.models import Channel, NotificationKind
 from app.notify import subscriptions
 from app.notify.channels.base import (
@@ -41,6 +42,7 @@ class WeChatSubscribeAdapter:
         *,
         templates: dict[NotificationKind, WeChatTemplate],
         zone: ZoneInfo,
+        clock: Clock,
         miniprogram_state: str = "formal",
         lang: str = "zh_CN",
     ) -> None:
@@ -48,6 +50,7 @@ class WeChatSubscribeAdapter:
         self._sessionmaker = sessionmaker
         self._templates = templates
         self._zone = zone
+        self._clock = clock
         self._state = miniprogram_state
         self._lang = lang
 
@@ -59,16 +62,23 @@ class WeChatSubscribeAdapter:
             return not_subscribed("wechat: member has no openid")
         member_id, template_id = recipient.member_id, template.template_id
         async with self._sessionmaker() as session, session.begin():
-            if not await subscriptions.take_credit(session, member_id, template_id):
+            taken = await subscriptions.take_credit(
+                session, member_id, template_id, self._clock.now()
+            )
+            if not taken:
                 return not_subscribed("wechat: no subscription credit")
         result = await self._send(message, recipient.openid, template)
         if result.outcome is Outcome.DELIVERED:
             return result
         async with self._sessionmaker() as session, session.begin():
             if result.outcome is Outcome.NOT_SUBSCRIBED:
-                await subscriptions.clear_credits(session, member_id, template_id)
+                await subscriptions.clear_credits(
+                    session, member_id, template_id, self._clock.now()
+                )
             else:
-                await subscriptions.give_back_credit(session, member_id, template_id)
+                await subscriptions.give_back_credit(
+                    session, member_id, template_id, self._clock.now()
+                )
         return result
 
     async def _send(self, message: Message, openid: str, template: WeChatTemplate) -> SendResult:

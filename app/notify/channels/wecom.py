@@ -41,6 +41,7 @@ class WeComBotAdapter:
         return {"msgtype": "text", "text": {"content": content}}
 
     async def send(self, message: Message, recipient: Recipient) -> SendResult:
+        del recipient  # a group channel's is always empty
         return await post_to_bot(
             self._http,
             "wecom",

@@ -33,7 +33,7 @@ class Upstream:
 
     def __init__(self, handler: Handler | None = None) -> None:
         self.requests: list[httpx.Request] = []
-        self.handler = handler or (lambda request: httpx.Response(200, json={"errcode": 0}))
+        self.handler = handler or (lambda _: httpx.Response(200, json={"errcode": 0}))
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -44,7 +44,7 @@ class Upstream:
 
 
 def answer(status: int = 200, **body: Any) -> Handler:
-    return lambda request: httpx.Response(status, json=body)
+    return lambda _: httpx.Response(status, json=body)
 
 
 def raising(exc: type[httpx.TransportError]) -> Handler:

@@ -57,7 +57,7 @@ async def dingtalk_send(handler: Handler, message: Message) -> Upstream:
         (answer(404), Outcome.PERMANENT),
         (raising(httpx.ReadTimeout), Outcome.RETRY),
         (raising(httpx.ConnectError), Outcome.RETRY),
-        (lambda r: httpx.Response(200, text="<html>"), Outcome.RETRY),
+        (lambda _: httpx.Response(200, text="<html>"), Outcome.RETRY),
     ],
 )
 async def test_wecom_classifies_answers(
@@ -74,7 +74,7 @@ async def test_wecom_rate_limit_waits_a_minute(message: Message) -> None:
     assert "45009" in upstream.result.detail  # type: ignore[attr-defined]
 
 
-async def test_wecom_markdown_and_text_bodies_within_byte_limits(message: Message) -> None:
+async def test_wecom_markdown_and_text_bodies_within_byte_limits() -> None:
     long = make_message(body="党" * 3000)
     markdown = await wecom_send(answer(errcode=0), long)
     text = await wecom_send(answer(errcode=0), long, msgtype="text")
@@ -102,7 +102,8 @@ async def test_dingtalk_request_carries_encoded_timestamp_and_sign(message: Mess
     assert query["access_token"] == ["test-token"]
     assert query["timestamp"] == [str(timestamp)]
     assert query["sign"] == [sign(timestamp, "SECtest-secret")]
-    assert b"+" not in url.query and b"/" not in url.query.split(b"sign=")[1]
+    assert b"+" not in url.query
+    assert b"/" not in url.query.split(b"sign=")[1]
     body = json.loads(upstream.requests[0].content)
     assert body["msgtype"] == "markdown"
     assert body["markdown"]["title"] == message.title

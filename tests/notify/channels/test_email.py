@@ -22,7 +22,7 @@ class Mailbox:
         self.received: list[EmailMessage] = []
 
     async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: list[str]
     ) -> str:
         if address.startswith("gone@"):
             return "550 5.1.1 mailbox unavailable"
@@ -31,7 +31,7 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         self.received.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
 

@@ -37,6 +37,7 @@ def build(app: FastAPI, settings: Settings, **changes: Any) -> dict[Channel, Any
         http=httpx.AsyncClient(),
         sessionmaker=runtime.sessionmaker,
         wechat=runtime.wechat,
+        clock=runtime.clock,
     )
 
 
@@ -90,7 +91,7 @@ async def test_a_named_channel_without_settings_stops_the_start(
 async def test_unknown_or_misplaced_channels_are_refused(
     app: FastAPI, settings: Settings, channels: list[str], groups: list[str]
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"not a valid Channel|in the wrong list"):
         build(app, settings, **COMPLETE, notify_channels=channels, notify_group_channels=groups)
 
 
@@ -105,7 +106,7 @@ async def test_unknown_or_misplaced_channels_are_refused(
 async def test_bad_wechat_templates_are_refused(
     app: FastAPI, settings: Settings, templates: dict[str, Any]
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"unknown notification kind|template field|maps no"):
         build(
             app, settings, **{**COMPLETE, "wechat_templates": templates}, notify_channels=["wechat"]
         )

@@ -72,9 +72,11 @@ async def test_request_is_a_signed_form(message: Message) -> None:
     form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
     signature = form.pop("Signature")
     assert signature == rpc_signature("POST", form, SECRET)
-    assert form["Action"] == "SendSms" and form["Version"] == "2017-05-25"
+    assert form["Action"] == "SendSms"
+    assert form["Version"] == "2017-05-25"
     assert form["PhoneNumbers"] == "13800000001"
-    assert form["SignName"] == "党建通知" and form["TemplateCode"] == "SMS_123"
+    assert form["SignName"] == "党建通知"
+    assert form["TemplateCode"] == "SMS_123"
     assert form["Timestamp"] == "2025-03-01T08:00:00Z"
     assert json.loads(form["TemplateParam"]) == {
         "title": message.title,
@@ -96,8 +98,8 @@ async def test_request_is_a_signed_form(message: Message) -> None:
         (answer(Code="isv.SMS_TEMPLATE_ILLEGAL", Message="模板不合法"), Outcome.PERMANENT),
         (answer(400, Code="SignatureDoesNotMatch", Message="bad sign"), Outcome.PERMANENT),
         (answer(503), Outcome.RETRY),
-        (lambda r: httpx.Response(502, text="bad gateway"), Outcome.RETRY),
-        (lambda r: httpx.Response(404, text="not found"), Outcome.PERMANENT),
+        (lambda _: httpx.Response(502, text="bad gateway"), Outcome.RETRY),
+        (lambda _: httpx.Response(404, text="not found"), Outcome.PERMANENT),
         (raising(httpx.ReadTimeout), Outcome.RETRY),
         (raising(httpx.ConnectError), Outcome.RETRY),
     ],

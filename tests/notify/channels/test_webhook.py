@@ -26,7 +26,7 @@ PUBLIC_IP = "93.184.216.34"
 async def send(
     url: str, message: Message, handler: Handler | None = None, *, allow_private: bool = False
 ) -> Upstream:
-    upstream = Upstream(handler or (lambda r: httpx.Response(204)))
+    upstream = Upstream(handler or (lambda _: httpx.Response(204)))
     async with upstream.client() as http:
         adapter = WebhookAdapter(
             http, url=url, secret=SECRET, clock=FrozenClock(SENT_AT), allow_private=allow_private
@@ -73,7 +73,8 @@ async def test_delivers_signed_json(message: Message) -> None:
     assert request.headers["x-signature"] == f"sha256={expected}"
     body = json.loads(request.content)
     assert body["id"] == message.notification_id
-    assert body["kind"] == "activity_changed" and body["title"] == message.title
+    assert body["kind"] == "activity_changed"
+    assert body["title"] == message.title
     assert request.headers["x-notification-id"] == "7"
 
 
@@ -85,7 +86,8 @@ async def test_request_goes_to_the_checked_address(
 
     request = upstream.requests[0]
     assert upstream.result.outcome is Outcome.DELIVERED  # type: ignore[attr-defined]
-    assert request.url.host == PUBLIC_IP and request.url.port == 8443
+    assert request.url.host == PUBLIC_IP
+    assert request.url.port == 8443
     assert request.url.query == b"team=1"
     assert request.headers["host"] == "hooks.example.com:8443"
     assert request.extensions["sni_hostname"] == "hooks.example.com"
@@ -151,7 +153,7 @@ def test_switch_is_refused_in_production() -> None:
         (answer(404), Outcome.PERMANENT),
         (answer(401), Outcome.PERMANENT),
         (
-            lambda r: httpx.Response(302, headers={"location": "http://10.0.0.1/"}),
+            lambda _: httpx.Response(302, headers={"location": "http://10.0.0.1/"}),
             Outcome.PERMANENT,
         ),
         (raising(httpx.ReadTimeout), Outcome.RETRY),
@@ -167,6 +169,6 @@ async def test_statuses_are_classified(
 
 
 async def test_retry_after_is_passed_on(message: Message) -> None:
-    handler = lambda r: httpx.Response(429, headers={"retry-after": "30"})  # noqa: E731
+    handler = lambda _: httpx.Response(429, headers={"retry-after": "30"})  # noqa: E731
     upstream = await send(f"http://{PUBLIC_IP}/hook", message, handler)
     assert upstream.result.retry_after == 30.0  # type: ignore[attr-defined]

@@ -42,6 +42,7 @@ def build_adapter(app: FastAPI) -> WeChatSubscribeAdapter:
         runtime.sessionmaker,
         templates={NotificationKind.ACTIVITY_CHANGED: TEMPLATE},
         zone=ZoneInfo("Asia/Shanghai"),
+        clock=runtime.clock,
     )
 
 
@@ -51,7 +52,10 @@ async def recipient_with_credits(app: FastAPI, factory: Factory, credits: int) -
         async with app.state.runtime.sessionmaker() as session, session.begin():
             session.add(
                 SubscriptionCredit(
-                    member_id=actor.member.id, template_id=TEMPLATE.template_id, credits=credits
+                    member_id=actor.member.id,
+                    template_id=TEMPLATE.template_id,
+                    credits=credits,
+                    updated_at=app.state.runtime.clock.now(),
                 )
             )
     return Recipient(member_id=actor.member.id, openid=actor.account.openid)
@@ -73,7 +77,7 @@ def sends(wechat: FakeWeChat) -> list[httpx.Request]:
 
 
 def answering(status: int = 200, **body: object) -> Handler:
-    return lambda request: httpx.Response(status, json=body)
+    return lambda _: httpx.Response(status, json=body)
 
 
 async def test_sends_against_a_credit_with_fitted_fields(
@@ -93,9 +97,11 @@ async def test_sends_against_a_credit_with_fitted_fields(
     assert body["touser"] == recipient.openid
     assert body["template_id"] == TEMPLATE.template_id
     assert body["page"] == message.page
-    assert body["miniprogram_state"] == "formal" and body["lang"] == "zh_CN"
+    assert body["miniprogram_state"] == "formal"
+    assert body["lang"] == "zh_CN"
     data = {key: value["value"] for key, value in body["data"].items()}
-    assert len(data["thing1"]) == 20 and data["thing1"].endswith("…")
+    assert len(data["thing1"]) == 20
+    assert data["thing1"].endswith("…")
     assert data["time2"] == "2025年3月2日 14:00"  # 06:00 UTC shown in Asia/Shanghai
     assert data["thing3"] == "党群中心"
     assert data["phrase4"] == "已变更"
@@ -176,7 +182,7 @@ async def test_errcodes_in_http_200_are_failures_and_keep_the_credit(
         answering(503, errcode=0),
         raising(httpx.ReadTimeout),
         raising(httpx.ConnectError),
-        lambda r: httpx.Response(200, text="<html>busy</html>"),
+        lambda _: httpx.Response(200, text="<html>busy</html>"),
     ],
 )
 async def test_unavailable_wechat_is_retried_and_the_credit_given_back(

@@ -1,6 +1,7 @@
-"""Activities record their events (published, changed, cancelled, reminder) in their own
-transaction; here the worker turns each due one into a notification for the people
-expected, once: the event is marked delivered in the transaction that writes the outbox."""
+"""What activities tell people. The activity service records its events (published,
+changed, cancelled, reminder) in its own transaction; the job registered here turns each due
+one into a notification for the people expected, once: the event is marked delivered in the
+transaction that writes the outbox. Notify runs the job and imports nothing of this."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.models import (
     NotificationKind,
 )
 from app.notify.outbox import notify
+from app.notify.registry import NotifyRegistry
 
 KINDS = {
     ActivityEventKind.PUBLISHED: NotificationKind.ACTIVITY_PUBLISHED,
@@ -83,3 +85,8 @@ async def deliver_due(session: AsyncSession, settings: Settings, now: datetime) 
         )
         event.delivered_at = now
     return len(rows)
+
+
+def register(registry: NotifyRegistry) -> None:
+    """Called by app.main at start-up."""
+    registry.register_job("activities.deliver_due_events", deliver_due)
