@@ -49,13 +49,10 @@ class AppError(Exception):
 
     def __init__(
         self,
-        *legacy: str | None,  # TRANSITION(issue 8): removed once every site raises by name
+        *,
         details: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        for name, value in zip(("code", "message_zh", "message_en"), legacy, strict=False):
-            if value:
-                setattr(self, name, value)
         self.details: dict[str, Any] = dict(details or {})
         self.headers: dict[str, str] | None = dict(headers) if headers else None
         super().__init__(self.code)
@@ -291,6 +288,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, DatabaseUnavailable())
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
         return error_response(request, InternalError())

@@ -26,7 +26,7 @@ def _url() -> str:
     return url
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:  # noqa: ARG001
     # Migrations must not import app code: our UTC wrapper is a plain timezone-aware DateTime
     # to the database.
     if type_ == "type" and isinstance(obj, UTCDateTime):

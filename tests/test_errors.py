@@ -33,7 +33,8 @@ def test_every_code_has_its_status_and_both_messages(code: str) -> None:
     error = ERROR_CATALOG[code]
     assert 400 <= error.status_code <= 599
     assert CJK.search(error.message_zh), f"{code}: the Chinese message is the default"
-    assert error.message_en and not CJK.search(error.message_en)
+    assert error.message_en
+    assert not CJK.search(error.message_en)
 
 
 def test_a_code_cannot_be_declared_twice() -> None:

@@ -75,4 +75,5 @@ def test_one_head_and_dated_file_names() -> None:
     for revision in script.walk_revisions():
         assert revision.path is not None
         name = Path(revision.path).name
-        assert name[:8].isdigit() and name[8] == "-", name
+        assert name[:8].isdigit(), name
+        assert name[8] == "-", name

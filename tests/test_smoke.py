@@ -22,7 +22,8 @@ async def test_secretary_sees_only_own_branch(client: httpx.AsyncClient, factory
     listed = await client.get("/api/v1/members", headers=secretary.headers)
     assert listed.status_code == 200
     names = {m["name"] for m in listed.json()["items"]}
-    assert "张三" in names and "李四" not in names
+    assert "张三" in names
+    assert "李四" not in names
     assert mine.id in {m["id"] for m in listed.json()["items"]}
 
     other = await client.get(f"/api/v1/members/{sibling.id}", headers=secretary.headers)

@@ -274,7 +274,8 @@ async def check_in(
         return inserted, True
     # Lost a race to a concurrent check-in of the same member: answer as if it came first.
     raced = await situation(connection, activity_id, member_id)
-    assert raced is not None and raced.attendance is not None
+    assert raced is not None
+    assert raced.attendance is not None
     return _answer_existing(raced.attendance, request.client_nonce), False
 
 

@@ -63,7 +63,8 @@ class LocalStorage:
             raise ValueError(f"storage key escapes the root: {key!r}")
         return path
 
-    async def put(self, key: str, data: bytes, content_type: str) -> None:
+    async def put(self, key: str, data: bytes, content_type: str) -> None:  # noqa: ARG002
+        # A file keeps no content type; the attachment row holds it.
         await anyio.to_thread.run_sync(self._put, self.path_of(key), data)
 
     async def get(self, key: str) -> bytes:

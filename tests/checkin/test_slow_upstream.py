@@ -57,7 +57,8 @@ async def test_others_read_and_write_while_the_poster_waits_on_wechat(
     assert me.json()["member"]["id"] == member.member.id
     assert checked_in.status_code == 201, checked_in.text
     [attendance] = await scene.attendances(meeting["id"])
-    assert isinstance(attendance, Attendance) and attendance.member_id == member.member.id
+    assert isinstance(attendance, Attendance)
+    assert attendance.member_id == member.member.id
 
     release.set()
     answered = await asyncio.wait_for(poster, GUARD_SECONDS)

@@ -131,18 +131,20 @@ async def test_a_refused_token_is_refreshed_once_and_the_call_retried_once(
     assert issued_tokens(wechat) == 2  # one refresh
     used = tokens_used(wechat)
     assert len(used) == 3  # the first call, the refused try, one retry
-    assert used[1] == stale and used[2] != stale
+    assert used[1] == stale
+    assert used[2] != stale
     refresh = json.loads(wechat.calls_to(STABLE_TOKEN)[1].content)
     assert refresh["force_refresh"] is True  # otherwise WeChat hands back the refused token
     if not settings.is_sqlite:
         row = await stored_token(db, settings)
-        assert row is not None and row.access_token == used[2]
+        assert row is not None
+        assert row.access_token == used[2]
 
 
 async def test_a_token_refused_again_after_the_refresh_is_an_error_not_a_loop(
     runtime: Runtime, wechat: FakeWeChat
 ) -> None:
-    wechat.overrides[GET_PHONE] = lambda request: httpx.Response(
+    wechat.overrides[GET_PHONE] = lambda _request: httpx.Response(
         200, json={"errcode": 40001, "errmsg": "invalid credential"}
     )
 
@@ -169,7 +171,8 @@ async def test_twenty_callers_refused_the_same_stale_token_cause_one_refresh(
     assert issued_tokens(wechat) <= 2  # at most one extra token call
     assert issued_tokens(wechat) == 2
     retried = [token for token in tokens_used(wechat)[1:] if token != stale]
-    assert len(retried) == 20 and len(set(retried)) == 1
+    assert len(retried) == 20
+    assert len(set(retried)) == 1
 
 
 @pytest.mark.postgres_only  # SQLite deployments keep the token in memory
@@ -210,8 +213,9 @@ async def test_a_token_about_to_expire_is_refreshed_before_use(
 
 
 @pytest.mark.postgres_only  # SQLite deployments keep the token in memory
+@pytest.mark.usefixtures("clock")  # the app runs on the frozen clock
 async def test_an_expiring_token_in_the_database_is_not_handed_out(
-    runtime: Runtime, wechat: FakeWeChat, clock: FrozenClock, db: AsyncSession, settings: Settings
+    runtime: Runtime, wechat: FakeWeChat, db: AsyncSession, settings: Settings
 ) -> None:
     db.add(
         WechatAccessToken(
@@ -228,14 +232,15 @@ async def test_an_expiring_token_in_the_database_is_not_handed_out(
     assert issued_tokens(wechat) == 1
     assert tokens_used(wechat) != ["left-by-another-instance"]
     row = await stored_token(db, settings)
-    assert row is not None and row.access_token == tokens_used(wechat)[0]
+    assert row is not None
+    assert row.access_token == tokens_used(wechat)[0]
 
 
 @pytest.mark.parametrize("errcode", [40013, 40125, 45009])
 async def test_stable_token_http_200_with_errcode_raises(
     runtime: Runtime, wechat: FakeWeChat, db: AsyncSession, settings: Settings, errcode: int
 ) -> None:
-    wechat.overrides[STABLE_TOKEN] = lambda request: httpx.Response(
+    wechat.overrides[STABLE_TOKEN] = lambda _request: httpx.Response(
         200, json={"errcode": errcode, "errmsg": "refused"}
     )
 
@@ -261,7 +266,7 @@ async def test_stable_token_http_200_with_errcode_raises(
 async def test_stable_token_unavailable_raises_unavailable(
     runtime: Runtime, wechat: FakeWeChat, answer: httpx.Response
 ) -> None:
-    wechat.overrides[STABLE_TOKEN] = lambda request: answer
+    wechat.overrides[STABLE_TOKEN] = lambda _request: answer
 
     with pytest.raises(WeChatUnavailable):
         await runtime.wechat.get_phone_number("13812345678")
@@ -270,7 +275,7 @@ async def test_stable_token_unavailable_raises_unavailable(
 
 
 async def test_a_failed_token_call_is_not_cached(runtime: Runtime, wechat: FakeWeChat) -> None:
-    wechat.overrides[STABLE_TOKEN] = lambda request: httpx.Response(
+    wechat.overrides[STABLE_TOKEN] = lambda _request: httpx.Response(
         200, json={"errcode": -1, "errmsg": "system busy"}
     )
     with pytest.raises(WeChatUnavailable):
@@ -286,7 +291,7 @@ async def test_a_failed_token_call_is_not_cached(runtime: Runtime, wechat: FakeW
 async def test_phone_number_http_200_with_errcode_raises(
     runtime: Runtime, wechat: FakeWeChat
 ) -> None:
-    wechat.overrides[GET_PHONE] = lambda request: httpx.Response(
+    wechat.overrides[GET_PHONE] = lambda _request: httpx.Response(
         200, json={"errcode": 40029, "errmsg": "invalid code"}
     )
 

@@ -60,11 +60,11 @@ async def test_local_missing_key_is_a_storage_error(tmp_path: Path) -> None:
 )
 async def test_local_refuses_keys_escaping_the_root(tmp_path: Path, key: str) -> None:
     storage = LocalStorage(tmp_path / "root")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="storage key"):
         await storage.put(key, b"x", "image/png")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="storage key"):
         await storage.get(key)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="storage key"):
         await storage.delete(key)
     assert not (tmp_path / "outside").exists()
 
@@ -74,7 +74,7 @@ async def test_local_refuses_a_symlink_out_of_the_root(tmp_path: Path) -> None:
     root.mkdir()
     (tmp_path / "elsewhere").mkdir()
     (root / "link").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="escapes the root"):
         await LocalStorage(root).put("link/file", b"x", "image/png")
     assert list((tmp_path / "elsewhere").iterdir()) == []
 
@@ -85,7 +85,7 @@ async def test_local_write_is_all_or_nothing(
     storage = LocalStorage(tmp_path)
     await storage.put("a/file", b"first", "application/pdf")
 
-    def failing_replace(src: str, dst: str) -> None:
+    def failing_replace(_src: str, _dst: str) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", failing_replace)
@@ -223,9 +223,8 @@ async def test_s3_put_get_delete_on_path_style_urls() -> None:
         assert match, request.headers["authorization"]
         assert (match["key"], match["day"], match["region"]) == ("AK-TEST", "20261125", "cn-east-1")
         signed = match["signed"].split(";")
-        assert {"host", "x-amz-content-sha256", "x-amz-date"} <= set(signed) and signed == sorted(
-            signed
-        )
+        assert {"host", "x-amz-content-sha256", "x-amz-date"} <= set(signed)
+        assert signed == sorted(signed)
     assert "content-type" in AUTHORIZATION.match(put.headers["authorization"])["signed"]  # type: ignore[index]
     await storage.aclose()
 
@@ -272,7 +271,8 @@ async def test_s3_non_2xx_is_a_storage_error(status: int) -> None:
     storage = s3(fake)
     with pytest.raises(StorageError) as raised:
         await storage.put("k/1", b"data", "image/png")
-    assert raised.value.details == {"status": status} and raised.value.status_code == 502
+    assert raised.value.details == {"status": status}
+    assert raised.value.status_code == 502
     with pytest.raises(StorageError):
         await storage.get("k/1")
 
@@ -304,7 +304,7 @@ async def test_s3_network_failure_is_a_storage_error() -> None:
 
 
 async def test_s3_refuses_bad_keys() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid storage key"):
         await s3(FakeS3()).put("../other-bucket/x", b"x", "image/png")
 
 

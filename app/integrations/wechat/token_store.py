@@ -71,7 +71,7 @@ class MemoryTokenStore:
         token, expires_in = await fetch()
         return token, self._clock.now() + timedelta(seconds=expires_in)
 
-    async def _shared_or_fetch(self, fetch: Fetch, rejected: str | None) -> Token:
+    async def _shared_or_fetch(self, fetch: Fetch, rejected: str | None) -> Token:  # noqa: ARG002 - one process: nothing shared to check against
         return await self._fetch(fetch)
 
     async def aclose(self) -> None:
