@@ -164,7 +164,7 @@ async def _expected_counts(session: AsyncSession, activity_ids: Sequence[int]) -
         .where(ExpectedAttendee.activity_id.in_(activity_ids))
         .group_by(ExpectedAttendee.activity_id)
     )
-    return dict(rows.tuples().all())
+    return {activity_id: count for activity_id, count in rows}  # noqa: C416 - a Result has keys()
 
 
 async def _check_people(session: AsyncSession, member_scope: Scope, body: ActivityFields) -> None:
