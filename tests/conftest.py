@@ -4,18 +4,19 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Environment, Settings
 from app.kit.clock import Clock
-from app.main import create_app
 from app.migrate import upgrade
 from tests.factories import Factory
-from tests.fixtures.database import empty_all_tables, is_postgres, test_database_url
+from tests.fixtures.database import is_postgres, test_database_url
 from tests.fixtures.wechat import FakeWeChat
+
+# The app, its client and further instances of it: started and stopped through the lifespan.
+pytest_plugins = ("tests.fixtures.apps",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -43,6 +44,9 @@ def settings(database_url: str) -> Settings:
         log_level="WARNING",
         wechat_fake=False,
         redis_url=None,
+        # The lifespan would start the notification worker on SQLite; tests that want one
+        # run it themselves, on their own clock.
+        notify_worker_in_process=False,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -55,24 +59,6 @@ def wechat() -> FakeWeChat:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture
-async def app(settings: Settings, wechat: FakeWeChat, clock: Clock) -> AsyncIterator[FastAPI]:
-    application = create_app(
-        settings, wechat_transport=wechat.transport(), clock=clock, configure_logs=False
-    )
-    await empty_all_tables(application.state.runtime.engine)
-    yield application
-    await application.state.runtime.wechat.aclose()
-    await application.state.runtime.engine.dispose()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 @pytest.fixture
