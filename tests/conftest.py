@@ -8,11 +8,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Environment, Settings
+from app.config import Settings
 from app.kit.clock import Clock
 from app.migrate import upgrade
 from tests.factories import Factory
 from tests.fixtures.database import is_postgres, test_database_url
+from tests.fixtures.settings import settings_for
 from tests.fixtures.wechat import FakeWeChat
 
 # The app, its client and further instances of it: started and stopped through the lifespan.
@@ -37,18 +38,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        env=Environment.TEST,
-        database_url=database_url,
-        log_json=False,
-        log_level="WARNING",
-        wechat_fake=False,
-        redis_url=None,
-        # The lifespan would start the notification worker on SQLite; tests that want one
-        # run it themselves, on their own clock.
-        notify_worker_in_process=False,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return settings_for(database_url)
 
 
 @pytest.fixture
