@@ -31,6 +31,7 @@ from tests.fixtures.apps import client_of
 from tests.fixtures.database import empty_all_tables
 from tests.fixtures.wechat import FakeWeChat
 
+pytestmark = pytest.mark.schemathesis
 T = TypeVar("T")
 CHECKS = [
     not_a_server_error,
