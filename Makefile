@@ -43,8 +43,10 @@ openapi: $(RUNTIME_STAMP)
 	$(PY) -m app openapi
 
 # The suite runs on SQLite always, and again on PostgreSQL when TEST_DATABASE_URL names one;
-# on each, the schemathesis cases are a step of their own after the rest.
-PYTEST := $(PY) -m pytest -q -p no:cacheprovider
+# on each, the schemathesis cases are a step of their own after the rest. pytest-xdist spreads
+# each step over TEST_WORKERS processes, a database each (tests/fixtures/database.py).
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 test: lint typecheck
 	$(PY) -m app openapi --check

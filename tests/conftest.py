@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,12 @@ from app.config import Settings
 from app.kit.clock import Clock
 from app.migrate import upgrade
 from tests.factories import Factory
-from tests.fixtures.database import is_postgres, test_database_url
+from tests.fixtures.database import (
+    create_postgres_database_if_missing,
+    is_postgres,
+    test_database_url,
+    worker_database_url,
+)
 from tests.fixtures.settings import settings_for
 from tests.fixtures.wechat import FakeWeChat
 
@@ -31,7 +37,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = test_database_url(tmp_path_factory.mktemp("db"))
+    named = test_database_url(tmp_path_factory.mktemp("db"))
+    url = worker_database_url(named, os.environ.get("PYTEST_XDIST_WORKER"))
+    if url != named:
+        create_postgres_database_if_missing(url, via=named)
     upgrade(url)
     return url
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -21,11 +22,14 @@ pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis (set TEST_RED
 
 @pytest.fixture
 async def redis_settings(settings: Settings) -> AsyncIterator[Settings]:
+    """An app id of its own per test, so its token key in Redis is no other run's (xdist's
+    other workers, someone else's suite on the same Redis database)."""
     assert REDIS_URL
+    appid = f"wx-test-{uuid.uuid4().hex[:12]}"
+    yield settings.model_copy(update={"redis_url": REDIS_URL, "wechat_appid": appid})
     client = Redis.from_url(REDIS_URL)
-    await client.delete(f"wechat:access-token:{settings.wechat_appid}")  # only what these tests own
+    await client.delete(f"wechat:access-token:{appid}")
     await client.aclose()
-    yield settings.model_copy(update={"redis_url": REDIS_URL})
 
 
 async def test_two_instances_share_one_token(
