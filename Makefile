@@ -45,13 +45,19 @@ contracts: $(DEV_STAMP)
 openapi: $(RUNTIME_STAMP)
 	$(PY) -m app openapi
 
-# The suite runs on SQLite always, and again on PostgreSQL when TEST_DATABASE_URL names one.
+# The suite runs on SQLite always, and again on PostgreSQL when TEST_DATABASE_URL names one;
+# on each, the schemathesis cases are a step of their own after the rest. pytest-xdist spreads
+# each step over TEST_WORKERS processes, a database each (tests/fixtures/database.py).
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
+
 test: lint typecheck contracts
 	$(PY) -m app openapi --check
-	env -u TEST_DATABASE_URL $(PY) -m pytest -q -p no:cacheprovider
+	env -u TEST_DATABASE_URL $(PYTEST) -m "not schemathesis"
+	env -u TEST_DATABASE_URL $(PYTEST) -m schemathesis
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
-		$(PY) -m pytest -q -p no:cacheprovider; \
+		$(PYTEST) -m "not schemathesis" && $(PYTEST) -m schemathesis; \
 	else \
 		echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
 	fi

@@ -140,7 +140,6 @@ def create_app(
         transport=wechat_transport,
     )
     token_store = _token_store(settings, sessionmaker, clock)
-    # Bots, SMS and webhooks: their own client, so their timeouts are not WeChat's.
     notify_http = httpx.AsyncClient(
         timeout=settings.notify_http_timeout_seconds, transport=notify_transport
     )
@@ -157,6 +156,8 @@ def create_app(
             secret=settings.wechat_secret,
             token_store=token_store,
         ),
+        token_store=token_store,
+        notify_http=notify_http,
         limiter=RateLimiter(settings.redis_url),
         cipher=FieldCipher(settings.data_encryption_key, settings.lookup_hash_key),
         metrics=metrics,
@@ -183,12 +184,7 @@ def create_app(
         if task is not None:
             worker.stop()
             await task
-        await notify_http.aclose()
-        await runtime.wechat.aclose()
-        await token_store.aclose()
-        if isinstance(runtime.storage, S3Storage):
-            await runtime.storage.aclose()
-        await engine.dispose()
+        await runtime.aclose()
 
     app = FastAPI(
         title="社会组织党建 API",

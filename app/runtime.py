@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import httpx
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.integrations.wechat import WeChatClient
+from app.integrations.wechat.token_store import TokenStore
 from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
 from app.kit.ratelimit import RateLimiter
-from app.kit.storage import Storage
+from app.kit.storage import S3Storage, Storage
 from app.observability import Metrics
 
 
 @dataclass
 class Runtime:
+    """Owns every client and pool it holds: ``aclose`` closes them all."""
+
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     read_sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
     wechat: WeChatClient
+    token_store: TokenStore
+    # Bots, SMS and webhooks: their own client, so their timeouts are not WeChat's.
+    notify_http: httpx.AsyncClient
     limiter: RateLimiter
     cipher: FieldCipher
     metrics: Metrics
@@ -35,6 +43,17 @@ class Runtime:
     def today(self) -> date:
         """Today's date where our users live (Asia/Shanghai by default)."""
         return self.clock.now().astimezone(ZoneInfo(self.settings.display_timezone)).date()
+
+    async def aclose(self) -> None:
+        """Closes the HTTP clients, the token store and the engine, each one even if another
+        fails to close; the engine last, as the database token store's sessions use it."""
+        async with AsyncExitStack() as closing:
+            closing.push_async_callback(self.engine.dispose)
+            closing.push_async_callback(self.token_store.aclose)
+            closing.push_async_callback(self.wechat.aclose)
+            closing.push_async_callback(self.notify_http.aclose)
+            if isinstance(self.storage, S3Storage):
+                closing.push_async_callback(self.storage.aclose)
 
 
 async def get_runtime(request: Request) -> Runtime:

@@ -1,24 +1,32 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Environment, Settings
+from app.config import Settings
 from app.kit.clock import Clock
-from app.main import create_app
 from app.migrate import upgrade
 from tests.factories import Factory
-from tests.fixtures.database import empty_all_tables, is_postgres, test_database_url
+from tests.fixtures.database import (
+    create_postgres_database_if_missing,
+    is_postgres,
+    test_database_url,
+    worker_database_url,
+)
+from tests.fixtures.settings import settings_for
 from tests.fixtures.wechat import FakeWeChat
 
+# The app, its client and further instances of it: started and stopped through the lifespan.
+pytest_plugins = ("tests.fixtures.apps",)
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if is_postgres(test_database_url(Path("."))):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set TEST_DATABASE_URL)")
@@ -29,22 +37,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = test_database_url(tmp_path_factory.mktemp("db"))
+    named = test_database_url(tmp_path_factory.mktemp("db"))
+    url = worker_database_url(named, os.environ.get("PYTEST_XDIST_WORKER"))
+    if url != named:
+        create_postgres_database_if_missing(url, via=named)
     upgrade(url)
     return url
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        env=Environment.TEST,
-        database_url=database_url,
-        log_json=False,
-        log_level="WARNING",
-        wechat_fake=False,
-        redis_url=None,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return settings_for(database_url)
 
 
 @pytest.fixture
@@ -55,24 +58,6 @@ def wechat() -> FakeWeChat:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture
-async def app(settings: Settings, wechat: FakeWeChat, clock: Clock) -> AsyncIterator[FastAPI]:
-    application = create_app(
-        settings, wechat_transport=wechat.transport(), clock=clock, configure_logs=False
-    )
-    await empty_all_tables(application.state.runtime.engine)
-    yield application
-    await application.state.runtime.wechat.aclose()
-    await application.state.runtime.engine.dispose()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 @pytest.fixture

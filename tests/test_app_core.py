@@ -8,11 +8,13 @@ import logging
 import httpx
 import pytest
 
-from app.config import Settings
+from app.config import Settings, StorageBackend
 from app.main import create_app
 from app.models import Role
 from app.observability import JsonFormatter, request_id_var
 from tests.factories import Factory, build_world
+from tests.fixtures.apps import client_of
+from tests.fixtures.wechat import FakeWeChat
 
 
 async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
@@ -100,8 +102,7 @@ async def test_unreachable_database_answers_503(settings: Settings, factory: Fac
         update={"database_url": "postgresql+asyncpg://postgres@127.0.0.1:1/none"}
     )
     app = create_app(gone, configure_logs=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app.router.lifespan_context(app), client_of(app) as client:
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
         assert ready.status_code == 503
@@ -109,7 +110,26 @@ async def test_unreachable_database_answers_503(settings: Settings, factory: Fac
         listing = await client.get("/api/v1/orgs", headers=admin.headers)
         assert listing.status_code == 503
         assert listing.json()["error"]["code"] == "database.unavailable"
-    await app.state.runtime.engine.dispose()
+
+
+async def test_stopping_the_app_closes_every_client_it_opened(settings: Settings) -> None:
+    s3 = settings.model_copy(
+        update={
+            "storage_backend": StorageBackend.S3,
+            "s3_endpoint": "https://minio.internal:9000",
+            "s3_bucket": "dangjian",
+            "s3_access_key": "ak",
+            "s3_secret_key": "sk",
+        }
+    )
+    app = create_app(s3, wechat_transport=FakeWeChat().transport(), configure_logs=False)
+    runtime = app.state.runtime
+    async with app.router.lifespan_context(app):
+        await runtime.wechat.fetch_stable_token()
+    assert runtime.notify_http.is_closed
+    assert runtime.storage.client.is_closed
+    with pytest.raises(RuntimeError, match="closed"):
+        await runtime.wechat.fetch_stable_token()
 
 
 def test_production_refuses_development_secrets() -> None:

@@ -9,7 +9,7 @@ at the sibling's object. The completeness tests fail until you do.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from app.auth.dependencies import Requires, public
 from app.auth.permissions import ROLE_PERMISSIONS, Permission
+from app.kit.clock import Clock
 from app.main import ROUTERS
 from app.models import (
     Base,
@@ -38,6 +39,10 @@ from app.models import (
     RoleAssignment,
 )
 from tests.factories import Actor, Factory, World, build_world
+from tests.fixtures.apps import client_of, running_app
+from tests.fixtures.database import empty_all_tables
+from tests.fixtures.settings import settings_for
+from tests.fixtures.wechat import FakeWeChat
 
 Operation = tuple[str, str]  # (method, path template)
 
@@ -91,10 +96,10 @@ def test_route_declares_public_or_a_permission(operation: Operation) -> None:
     assert not (is_public(route) and permissions), f"{operation}: both public and {permissions}"
 
 
-async def test_routers_hold_every_served_operation(app: FastAPI) -> None:
+async def test_routers_hold_every_served_operation(matrix_app: FastAPI) -> None:
     served = {
         (method.upper(), path)
-        for path, operations in app.openapi()["paths"].items()
+        for path, operations in matrix_app.openapi()["paths"].items()
         for method in operations
         if method in {"get", "post", "put", "patch", "delete"}
     }
@@ -508,20 +513,67 @@ async def arrange_outbox(factory: Factory, branch: Organization, member: Member)
         return message.id, dead.id
 
 
-async def arrange_scene(client: httpx.AsyncClient, factory: Factory, attacker: str) -> Scene:
+@dataclass
+class Sides:
+    """build_world's tree with the objects of three of its branches, arranged by an admin."""
+
+    world: World
+    a1: Side
+    a2: Side
+    b: Side
+
+
+async def arrange_sides(client: httpx.AsyncClient, factory: Factory) -> Sides:
     world = await build_world(factory)
     system = await factory.actor(Role.SYSTEM_ADMIN, None)
-    a1 = await arrange_side(client, factory, system, world.branch_a1, world.social_a1)
-    a2 = await arrange_side(client, factory, system, world.branch_a2, world.social_a2)
-    b = await arrange_side(client, factory, system, world.joint_b, world.social_b)
+    return Sides(
+        world,
+        a1=await arrange_side(client, factory, system, world.branch_a1, world.social_a1),
+        a2=await arrange_side(client, factory, system, world.branch_a2, world.social_a2),
+        b=await arrange_side(client, factory, system, world.joint_b, world.social_b),
+    )
+
+
+async def arrange_caller(factory: Factory, sides: Sides, attacker: str) -> Scene:
+    world = sides.world
     role = ATTACKERS[attacker]
     if role is Role.SECRETARY:
         # Same street, sibling branch.
         caller = await factory.actor(role, world.branch_a1)
-        return Scene(world, caller, role, own=a1, other=a2)
+        return Scene(world, caller, role, own=sides.a1, other=sides.a2)
     # Sibling street; the caller also holds a membership in their own street.
     caller = await factory.actor(role, world.street_a, relation=world.branch_a1)
-    return Scene(world, caller, role, own=a1, other=b)
+    return Scene(world, caller, role, own=sides.a1, other=sides.b)
+
+
+async def arrange_scene(client: httpx.AsyncClient, factory: Factory, attacker: str) -> Scene:
+    return await arrange_caller(factory, await arrange_sides(client, factory), attacker)
+
+
+# One app, one world and one caller per attacker for the whole module (rebuilt if the module's
+# tests are split between runs, as xdist may): every probe asserts that it changed no row, so
+# the probes can share what they find. The function-scoped ``app`` would empty the tables under
+# them, so no test of this module uses it.
+
+
+@pytest.fixture(scope="module")
+async def matrix_app(database_url: str) -> AsyncIterator[FastAPI]:
+    async with running_app(settings_for(database_url), FakeWeChat(), Clock()) as app:
+        await empty_all_tables(app.state.runtime.engine)
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def matrix_client(matrix_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of(matrix_app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def scenes(matrix_app: FastAPI, matrix_client: httpx.AsyncClient) -> dict[str, Scene]:
+    factory = Factory(matrix_app)
+    sides = await arrange_sides(matrix_client, factory)
+    return {attacker: await arrange_caller(factory, sides, attacker) for attacker in ATTACKERS}
 
 
 def matrix_cases() -> Iterator[Any]:
@@ -537,17 +589,21 @@ def matrix_cases() -> Iterator[Any]:
 
 @pytest.mark.parametrize(("operation", "attacker"), list(matrix_cases()))
 async def test_sibling_objects_are_not_found_and_nothing_changes(
-    client: httpx.AsyncClient, factory: Factory, app: FastAPI, operation: Operation, attacker: str
+    matrix_client: httpx.AsyncClient,
+    matrix_app: FastAPI,
+    scenes: dict[str, Scene],
+    operation: Operation,
+    attacker: str,
 ) -> None:
     if operation not in ROUTES:
         pytest.skip("stale entry: see test_matrix_entries_name_existing_routes")
-    scene = await arrange_scene(client, factory, attacker)
+    scene = scenes[attacker]
     url, body = OBJECT_ROUTES[operation](scene)
     method = operation[0]
 
-    before = await snapshot(app)
-    response = await client.request(method, url, json=body, headers=scene.caller.headers)
-    after = await snapshot(app)
+    before = await snapshot(matrix_app)
+    response = await matrix_client.request(method, url, json=body, headers=scene.caller.headers)
+    after = await snapshot(matrix_app)
 
     changed = {name for name in before if before[name] != after[name]}
     assert not changed, f"{method} {url} changed {sorted(changed)}"
@@ -561,10 +617,13 @@ async def test_sibling_objects_are_not_found_and_nothing_changes(
 
 
 async def test_the_same_requests_reach_the_callers_own_objects(
-    client: httpx.AsyncClient, factory: Factory
+    matrix_app: FastAPI, matrix_client: httpx.AsyncClient
 ) -> None:
-    """A control: the matrix's 404s come from scope, not from malformed requests."""
-    scene = await arrange_scene(client, factory, "committee_admin_of_sibling_street")
+    """A control: the matrix's 404s come from scope, not from malformed requests. It writes,
+    so it arranges a world of its own beside the shared one and probes only that."""
+    scene = await arrange_scene(
+        matrix_client, Factory(matrix_app), "committee_admin_of_sibling_street"
+    )
     own_view = Scene(scene.world, scene.caller, scene.role, own=scene.own, other=scene.own)
     for operation in (
         ("GET", "/api/v1/orgs/{org_id}"),
@@ -580,7 +639,9 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         if operation not in ROUTES:
             continue
         url, body = OBJECT_ROUTES[operation](own_view)
-        response = await client.request(operation[0], url, json=body, headers=scene.caller.headers)
+        response = await matrix_client.request(
+            operation[0], url, json=body, headers=scene.caller.headers
+        )
         assert response.status_code == 200, (operation, response.text)
 
 
@@ -638,12 +699,12 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
 
 @pytest.mark.parametrize("case", [name for name, _ in REFERENCES])
 async def test_ids_in_queries_and_bodies_are_scoped(
-    client: httpx.AsyncClient, factory: Factory, app: FastAPI, case: str
+    matrix_client: httpx.AsyncClient, matrix_app: FastAPI, scenes: dict[str, Scene], case: str
 ) -> None:
-    scene = await arrange_scene(client, factory, "committee_admin_of_sibling_street")
+    scene = scenes["committee_admin_of_sibling_street"]
     method, url, body = dict(REFERENCES)[case](scene)
-    before = await snapshot(app)
-    response = await client.request(method, url, json=body, headers=scene.caller.headers)
-    assert await snapshot(app) == before
+    before = await snapshot(matrix_app)
+    response = await matrix_client.request(method, url, json=body, headers=scene.caller.headers)
+    assert await snapshot(matrix_app) == before
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"].endswith("not_found")

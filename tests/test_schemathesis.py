@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine, Iterator
+from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
@@ -27,9 +27,11 @@ from app.config import Settings
 from app.main import create_app
 from app.models import Role
 from tests.factories import Factory, build_world
+from tests.fixtures.apps import client_of
 from tests.fixtures.database import empty_all_tables
 from tests.fixtures.wechat import FakeWeChat
 
+pytestmark = pytest.mark.schemathesis
 T = TypeVar("T")
 CHECKS = [
     not_a_server_error,
@@ -47,15 +49,15 @@ class AppInItsOwnLoop:
         self.app = create_app(
             settings, wechat_transport=FakeWeChat().transport(), configure_logs=False
         )
-        self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://testserver"
-        )
+        self.client = client_of(self.app)
         self.headers: dict[str, str] = {}
+        self._running = AsyncExitStack()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
 
-    async def arrange(self) -> None:
+    async def start(self) -> None:
+        await self._running.enter_async_context(self.app.router.lifespan_context(self.app))
         await empty_all_tables(self.app.state.runtime.engine)
         factory = Factory(self.app)
         world = await build_world(factory)
@@ -69,8 +71,7 @@ class AppInItsOwnLoop:
 
     async def close(self) -> None:
         await self.client.aclose()
-        await self.app.state.runtime.wechat.aclose()
-        await self.app.state.runtime.engine.dispose()
+        await self._running.aclose()
 
     def stop(self) -> None:
         self.run(self.close())
@@ -87,10 +88,11 @@ def running(database_url: str) -> Iterator[AppInItsOwnLoop]:
         wechat_fake=False,
         rate_limit_login="100000/minute",
         rate_limit_login_per_openid="100000/minute",
+        notify_worker_in_process=False,
         _env_file=None,  # type: ignore[call-arg]
     )
     app = AppInItsOwnLoop(settings)
-    app.run(app.arrange())
+    app.run(app.start())
     yield app
     app.stop()
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.models import Account, RefreshToken
-from tests.auth.conftest import SpawnApp
+from tests.fixtures.apps import SpawnApp
 from tests.fixtures.wechat import FakeWeChat
 
 LOGIN = "/api/v1/auth/wechat/login"

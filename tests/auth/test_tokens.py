@@ -28,8 +28,8 @@ from app.auth.tokens import issue_access_token
 from app.config import Settings
 from app.kit.clock import utcnow
 from app.models import Account
-from tests.auth.conftest import SpawnApp
 from tests.factories import Factory
+from tests.fixtures.apps import SpawnApp
 
 ME = "/api/v1/me"
 MISSING = object()  # a claim left out

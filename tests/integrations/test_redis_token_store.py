@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,7 +13,7 @@ from redis.asyncio import Redis
 
 from app.config import Settings
 from app.integrations.wechat.token_store import RedisTokenStore
-from app.main import create_app
+from tests.fixtures.apps import SpawnApp
 from tests.fixtures.wechat import FakeWeChat
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -21,20 +22,22 @@ pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis (set TEST_RED
 
 @pytest.fixture
 async def redis_settings(settings: Settings) -> AsyncIterator[Settings]:
+    """An app id of its own per test, so its token key in Redis is no other run's (xdist's
+    other workers, someone else's suite on the same Redis database)."""
     assert REDIS_URL
+    appid = f"wx-test-{uuid.uuid4().hex[:12]}"
+    yield settings.model_copy(update={"redis_url": REDIS_URL, "wechat_appid": appid})
     client = Redis.from_url(REDIS_URL)
-    await client.delete(f"wechat:access-token:{settings.wechat_appid}")  # only what these tests own
+    await client.delete(f"wechat:access-token:{appid}")
     await client.aclose()
-    yield settings.model_copy(update={"redis_url": REDIS_URL})
 
 
-async def test_two_instances_share_one_token(redis_settings: Settings, wechat: FakeWeChat) -> None:
-    apps = [
-        create_app(redis_settings, wechat_transport=wechat.transport(), configure_logs=False)
-        for _ in range(2)
-    ]
+async def test_two_instances_share_one_token(
+    redis_settings: Settings, wechat: FakeWeChat, spawn_app: SpawnApp
+) -> None:
+    apps = [(await spawn_app(redis_settings))[0] for _ in range(2)]
     for app in apps:
-        assert isinstance(app.state.runtime.wechat._tokens, RedisTokenStore)
+        assert isinstance(app.state.runtime.token_store, RedisTokenStore)
     calls = [
         app.state.runtime.wechat.get_phone_number(f"138000{n}{i:04d}")
         for n, app in enumerate(apps)
@@ -47,14 +50,10 @@ async def test_two_instances_share_one_token(redis_settings: Settings, wechat: F
         r.url.params["access_token"] for r in wechat.calls_to("/wxa/business/getuserphonenumber")
     }
     assert len(tokens) == 1
-    for app in apps:
-        await app.state.runtime.wechat.aclose()
-        await app.state.runtime.wechat._tokens.aclose()
-        await app.state.runtime.engine.dispose()
 
 
 async def test_rejected_token_is_replaced_once(
-    redis_settings: Settings, wechat: FakeWeChat
+    redis_settings: Settings, wechat: FakeWeChat, spawn_app: SpawnApp
 ) -> None:
     rejected: set[str] = set()
 
@@ -68,7 +67,7 @@ async def test_rejected_token_is_replaced_once(
         )
 
     wechat.overrides["/wxa/business/getuserphonenumber"] = phone
-    app = create_app(redis_settings, wechat_transport=wechat.transport(), configure_logs=False)
+    app, _ = await spawn_app(redis_settings)
     results = await asyncio.gather(
         *(app.state.runtime.wechat.get_phone_number("c") for _ in range(20))
     )
@@ -76,6 +75,3 @@ async def test_rejected_token_is_replaced_once(
     assert (
         len(wechat.calls_to("/cgi-bin/stable_token")) == 2
     )  # the first token, then one replacement
-    await app.state.runtime.wechat.aclose()
-    await app.state.runtime.wechat._tokens.aclose()
-    await app.state.runtime.engine.dispose()

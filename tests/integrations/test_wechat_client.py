@@ -20,8 +20,8 @@ from app.integrations.wechat.fake import fake_wechat_handler
 from app.kit.clock import FrozenClock
 from app.models import WechatAccessToken
 from app.runtime import Runtime
+from tests.fixtures.apps import SpawnApp
 from tests.fixtures.wechat import FakeWeChat
-from tests.integrations.conftest import SpawnApp
 
 STABLE_TOKEN = "/cgi-bin/stable_token"
 GET_PHONE = "/wxa/business/getuserphonenumber"

@@ -339,8 +339,7 @@ async def test_create_app_builds_the_configured_storage(tmp_path: Path) -> None:
         "us-east-1",
     )
     for app in (local, remote):
-        await app.state.runtime.wechat.aclose()
-    await storage.aclose()
+        await app.state.runtime.aclose()
 
 
 def test_the_s3_backend_needs_its_settings() -> None:
