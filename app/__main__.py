@@ -107,8 +107,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
         try:
             await worker.run()
         finally:
-            await runtime.wechat.aclose()
-            await runtime.engine.dispose()
+            await runtime.aclose()
 
     asyncio.run(run())
     return 0
