@@ -18,7 +18,14 @@ from fastapi.dependencies.utils import get_flat_params
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
-from app.errors import ERROR_CATALOG, ERROR_CODES_KEY, AppError, ErrorBody, Unprocessable
+from app.errors import (
+    ERROR_CATALOG,
+    ERROR_CODES_KEY,
+    AppError,
+    BadRequest,
+    ErrorBody,
+    Unprocessable,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,6 +59,8 @@ def route_errors(route: APIRoute | RouteContext) -> set[str]:
         codes.update(error.code for error in getattr(call, "raises", ()))
     if route.body_field is not None or get_flat_params(route.dependant):
         codes.add(Unprocessable.code)
+    if route.body_field is not None:
+        codes.add(BadRequest.code)  # a body that is not even text (FastAPI's 400)
     return codes
 
 
