@@ -569,6 +569,7 @@ PLUMBING_CODES = {
     "auth.not_a_member",
     "conflict",
     "invalid_value",
+    "bad_request",
 }
 
 
