@@ -112,9 +112,10 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_read_sessionmaker(read: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``read_engine(engine)``."""
     return async_sessionmaker(
-        read_engine(engine),
+        read,
         expire_on_commit=False,
         autoflush=False,
         sync_session_class=_ReadOnlySyncSession,

@@ -21,7 +21,7 @@ from app.auth.router import router as auth_router
 from app.checkin.router import router as checkin_router
 from app.config import Settings
 from app.config import settings as default_settings
-from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, read_engine
 from app.errors import install_error_handlers
 from app.integrations.wechat import WeChatClient
 from app.integrations.wechat.fake import fake_transport
@@ -132,6 +132,7 @@ def create_app(
     clock = clock or Clock()
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
+    reader = read_engine(engine)
     if wechat_transport is None and settings.wechat_fake:
         wechat_transport = fake_transport()
     http = httpx.AsyncClient(
@@ -148,7 +149,8 @@ def create_app(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
-        read_sessionmaker=create_read_sessionmaker(engine),
+        read_engine=reader,
+        read_sessionmaker=create_read_sessionmaker(reader),
         clock=clock,
         wechat=WeChatClient(
             http,

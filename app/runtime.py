@@ -29,6 +29,8 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # The same pool with a reader's options (db.read_engine), and sessions on it.
+    read_engine: AsyncEngine
     read_sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
     wechat: WeChatClient

@@ -27,5 +27,5 @@ async def bind_phone(
     # The service asks WeChat before its first statement on this writer session.
     await service.bind_phone(session, runtime.wechat, caller, body.code, now=runtime.clock.now())
     # Read again: the account may now be linked to a member record.
-    principal = await load_principal(session, caller.account_id)
+    principal = await load_principal(await session.connection(), caller.account_id)
     return MeRead.model_validate(await service.view(session, principal))
