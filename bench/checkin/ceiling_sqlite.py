@@ -1,8 +1,8 @@
 """The SQLite ceiling: the same check-in with nothing but FastAPI, pyjwt and the sqlite3 module.
 
-The read and the insert of ``ceiling.py``, on one sqlite3 connection used on the event loop
-itself: no thread, no pool, no ORM, no transaction block, no rate limit. With nothing awaited
-between the two statements, one connection serves every request; the file is set up as the
+The three statements of ``ceiling.py`` (principal, read, insert), on one sqlite3
+connection used on the event loop itself: no thread, no pool, no ORM, no transaction block,
+no rate limit. With nothing awaited between the statements, one connection serves every request; the file is set up as the
 app sets up its own (WAL, synchronous=NORMAL).
 
     CEILING_SQLITE_PATH=bench/checkin/results/bench_checkin.db \
@@ -19,7 +19,16 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from ceiling import READ, Insert, bearer_claims, decide, error, install_basics, read_attendance
+from ceiling import (
+    PRINCIPAL,
+    READ,
+    Insert,
+    bearer_claims,
+    decide,
+    error,
+    install_basics,
+    read_attendance,
+)
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
@@ -27,6 +36,7 @@ from app.checkin.schemas import AttendanceRead, CheckInRequest
 from app.config import Settings
 from app.kit.gc_tuning import tune_for_serving
 
+SQLITE_PRINCIPAL = PRINCIPAL.replace("$1", "?1")
 SQLITE_READ = READ.replace("$1", "?1").replace("$2", "?2")
 
 # As the app's SQLite insert: no RETURNING; the answer is what was written and the rowid.
@@ -84,13 +94,14 @@ def create_app() -> FastAPI:
             return error(401, "auth.missing_token")
         now = datetime.now(UTC)
         connection: sqlite3.Connection = request.app.state.connection
-        found = connection.execute(SQLITE_READ, (claims.account_id, activity_id)).fetchone()
-        if found is None or not found["is_active"]:
+        principal = connection.execute(SQLITE_PRINCIPAL, (claims.account_id,)).fetchall()
+        if not principal or not principal[0]["is_active"]:
             return error(401, "auth.account_disabled")
-        row = _row(found)
-        member_id = row["member_id"]
+        member_id = principal[0]["member_id"]
         if member_id is None:
             return error(403, "auth.not_a_member")
+        found = connection.execute(SQLITE_READ, (activity_id, member_id)).fetchone()
+        row = None if found is None else _row(found)
         decided = decide(row, body, activity_id, settings, now)
         if not isinstance(decided, Insert):
             return decided

@@ -1,10 +1,12 @@
 """The feed's ceiling: the same first page with nothing but FastAPI, pyjwt and raw asyncpg.
 
-Per request: verify the access token (the app's own function), read the caller's account,
-party status and ancestor organizations in one query, then the page in a second (one short
-index range per organization, merged, joined to the articles and the member's reads: the
-SQL the app sends), and answer it as ``{"items": [...], "next_cursor": ...}``. No ORM, no
-session, no transaction block, no middleware, no cursor or category handling.
+Per request, the statements the app runs (since 2026-12-02, issue 8): verify the access
+token (the app's own function) and read the caller's principal (account, member, roles: what
+every signed-in route reads), then the member's party status and ancestor organizations,
+then the page (one short index range per organization, merged, joined to the articles and
+the member's reads: the SQL the app sends), and answer it as ``{"items": [...],
+"next_cursor": ...}``. No ORM, no session, no transaction block, no middleware, no cursor or
+category handling.
 
     CEILING_DSN=postgresql://... uvicorn feed_ceiling:create_app --factory --app-dir bench/notify
 """
@@ -29,12 +31,19 @@ from app.kit.gc_tuning import tune_for_serving
 from app.kit.pagination import Page
 from app.news.schemas import FeedItem
 
-REACH = """
-SELECT acc.is_active, m.id AS member_id, m.party_status, c.ancestor_id
+PRINCIPAL = """
+SELECT acc.is_active, m.id AS member_id, r.role, r.org_id
 FROM accounts acc
 LEFT JOIN members m ON m.account_id = acc.id
-LEFT JOIN org_closure c ON c.descendant_id IN (m.relation_org_id, m.workplace_org_id)
+LEFT JOIN role_assignments r ON r.member_id = m.id
 WHERE acc.id = $1
+"""
+
+REACH = """
+SELECT m.party_status, c.ancestor_id
+FROM members m
+LEFT JOIN org_closure c ON c.descendant_id IN (m.relation_org_id, m.workplace_org_id)
+WHERE m.id = $1
 """
 
 
@@ -66,7 +75,7 @@ def _error(status: int, code: str) -> JSONResponse:
 def create_app() -> FastAPI:
     settings = Settings()
     dsn = os.environ["CEILING_DSN"]
-    pool_size = 2 * settings.database_pool_size  # as many connections as the app keeps
+    pool_size = settings.database_pool_size  # as many connections as the app keeps
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,12 +105,16 @@ def create_app() -> FastAPI:
         size = settings.page_size_default
         pool: asyncpg.Pool = request.app.state.pool
         async with pool.acquire() as connection:
-            rows = await connection.fetch(REACH, claims.account_id)
-            if not rows or not rows[0]["is_active"]:
-                return _error(401, "auth.account_disabled")
-            member_id = rows[0]["member_id"]
+            principal = await connection.fetch(PRINCIPAL, claims.account_id)
+        if not principal or not principal[0]["is_active"]:
+            return _error(401, "auth.account_disabled")
+        member_id = principal[0]["member_id"]
+        if member_id is None:
+            return Page[FeedItem](items=[])
+        async with pool.acquire() as connection:
+            rows = await connection.fetch(REACH, member_id)
             orgs = sorted({r["ancestor_id"] for r in rows if r["ancestor_id"] is not None})
-            if member_id is None or not orgs:
+            if not orgs:
                 return Page[FeedItem](items=[])
             found = await connection.fetch(
                 page_sql(len(orgs)), rows[0]["party_status"], member_id, size + 1, *orgs
