@@ -2,8 +2,8 @@
 
 The three statements of ``ceiling.py`` (principal, read, insert), on one sqlite3
 connection used on the event loop itself: no thread, no pool, no ORM, no transaction block,
-no rate limit. With nothing awaited between the statements, one connection serves every request; the file is set up as the
-app sets up its own (WAL, synchronous=NORMAL).
+no rate limit. With nothing awaited between the statements, one connection serves every
+request; the file is set up as the app sets up its own (WAL, synchronous=NORMAL).
 
     CEILING_SQLITE_PATH=bench/checkin/results/bench_checkin.db \
         uvicorn ceiling_sqlite:create_app --factory --app-dir bench/checkin
