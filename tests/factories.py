@@ -94,7 +94,10 @@ class Factory:
 
     async def account(self, member: Member | None = None, openid: str | None = None) -> Account:
         async with self.runtime.sessionmaker() as session, session.begin():
-            account = Account(openid=openid or f"test-openid-{next(_counter)}")
+            now = self.runtime.clock.now()
+            account = Account(
+                openid=openid or f"test-openid-{next(_counter)}", created_at=now, updated_at=now
+            )
             session.add(account)
             await session.flush()
             if member is not None:
@@ -105,8 +108,15 @@ class Factory:
 
     async def grant(self, member: Member, role: Role, org: Organization | None) -> None:
         async with self.runtime.sessionmaker() as session, session.begin():
+            now = self.runtime.clock.now()
             session.add(
-                RoleAssignment(member_id=member.id, org_id=org.id if org else None, role=role)
+                RoleAssignment(
+                    member_id=member.id,
+                    org_id=org.id if org else None,
+                    role=role,
+                    created_at=now,
+                    updated_at=now,
+                )
             )
 
     def headers_for(self, account: Account) -> dict[str, str]:
@@ -129,7 +139,13 @@ class Factory:
     async def _member_without_org(self) -> Member:
         # Committee staff may hold no membership relation in this system.
         async with self.runtime.sessionmaker() as session, session.begin():
-            member = Member(name=f"工作人员{next(_counter)}", party_status=PartyStatus.FULL_MEMBER)
+            now = self.runtime.clock.now()
+            member = Member(
+                name=f"工作人员{next(_counter)}",
+                party_status=PartyStatus.FULL_MEMBER,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(member)
             await session.flush()
             return member

@@ -356,6 +356,7 @@ async def manual_check_in(
             org_id=activity.org_id,
             request_id=request_id,
             details={"activity_id": activity.id, "member_id": member_id, "reason": reason},
+            created_at=now,
         )
     )
     await session.flush()

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.kit.clock import utcnow
 from app.models.base import Base
 
 
@@ -23,4 +22,4 @@ class AuditEvent(Base):
     org_id: Mapped[int | None] = mapped_column(index=True)
     request_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)  # the injected clock's now

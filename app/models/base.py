@@ -8,9 +8,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-from app.kit.clock import utcnow
+from sqlalchemy.orm import DeclarativeBase, Mapped
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,5 +59,7 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set by the services from the injected clock (runtime.clock.now()), never the wall
+    # clock: a frozen test clock and the times written must agree.
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from app.kit.clock import Clock
 from app.models import Account, Member, PartyStatus, Role, RoleAssignment
 
 
@@ -17,17 +18,22 @@ async def create_admin(settings: Settings, *, name: str, openid: str) -> int:
     if not 0 < len(name) <= 50 or not 0 < len(openid) <= 64:
         raise ValueError("name must have 1-50 characters and openid 1-64")
     engine = create_engine(settings)
+    now = Clock().now()
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
             account = await session.scalar(select(Account).where(Account.openid == openid))
             if account is None:
-                account = Account(openid=openid)
+                account = Account(openid=openid, created_at=now, updated_at=now)
                 session.add(account)
                 await session.flush()
             member = await session.scalar(select(Member).where(Member.account_id == account.id))
             if member is None:
                 member = Member(
-                    name=name, party_status=PartyStatus.FULL_MEMBER, account_id=account.id
+                    name=name,
+                    party_status=PartyStatus.FULL_MEMBER,
+                    account_id=account.id,
+                    created_at=now,
+                    updated_at=now,
                 )
                 session.add(member)
                 await session.flush()
@@ -41,7 +47,13 @@ async def create_admin(settings: Settings, *, name: str, openid: str) -> int:
             )
             if held is None:
                 session.add(
-                    RoleAssignment(member_id=member.id, org_id=None, role=Role.SYSTEM_ADMIN)
+                    RoleAssignment(
+                        member_id=member.id,
+                        org_id=None,
+                        role=Role.SYSTEM_ADMIN,
+                        created_at=now,
+                        updated_at=now,
+                    )
                 )
             return member.id
     finally:

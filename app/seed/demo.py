@@ -282,6 +282,8 @@ async def _seed(session: AsyncSession, cipher: FieldCipher, today: date, now: da
             phone=people.phone(),
             party_status=PartyStatus.FULL_MEMBER,
             joined_party_on=joined,
+            created_at=now,
+            updated_at=now,
         )
         session.add(staff[label])
     secretaries = [await add(party_member(branch)) for branch in branches]
@@ -326,16 +328,34 @@ async def _seed(session: AsyncSession, cipher: FieldCipher, today: date, now: da
 
     await session.flush()
     for label, code in DEMO_LOGINS.items():
-        account = Account(openid=fake_openid(code), phone=staff[label].phone)
+        account = Account(
+            openid=fake_openid(code), phone=staff[label].phone, created_at=now, updated_at=now
+        )
         session.add(account)
         await session.flush()
         staff[label].account_id = account.id
     for label, _, _, role, keys in STAFF:
         for key in keys:
             org_id = party[key].id if key is not None else None
-            session.add(RoleAssignment(member_id=staff[label].id, org_id=org_id, role=role))
+            session.add(
+                RoleAssignment(
+                    member_id=staff[label].id,
+                    org_id=org_id,
+                    role=role,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     for secretary, branch in zip(secretaries, branches, strict=True):
-        session.add(RoleAssignment(member_id=secretary.id, org_id=branch.id, role=Role.SECRETARY))
+        session.add(
+            RoleAssignment(
+                member_id=secretary.id,
+                org_id=branch.id,
+                role=Role.SECRETARY,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     await session.flush()
     await seed_news(session, party, today, now)
 
