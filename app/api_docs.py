@@ -30,14 +30,29 @@ from app.errors import (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# What each dependency function may raise (``@raises``); a callable object such as
+# ``Requires`` says it in its own ``raises`` attribute.
+_DECLARED: dict[Callable[..., Any], tuple[type[AppError], ...]] = {}
+
+
 def raises(*errors: type[AppError]) -> Callable[[F], F]:
     """Declares what a dependency may raise, for every route that depends on it."""
 
     def mark(function: F) -> F:
-        function.raises = errors  # type: ignore[attr-defined]
+        _DECLARED[function] = errors
         return function
 
     return mark
+
+
+def _declared_by(call: Any) -> tuple[type[AppError], ...]:
+    declared = getattr(call, "raises", None)
+    if isinstance(declared, tuple):
+        return declared
+    try:
+        return _DECLARED.get(call, ())
+    except TypeError:  # an unhashable callable declares nothing
+        return ()
 
 
 def operation_id(route: APIRoute) -> str:
@@ -56,7 +71,7 @@ def route_errors(route: APIRoute | RouteContext) -> set[str]:
     for response in route.responses.values():
         codes.update(response.get(ERROR_CODES_KEY, ()))
     for call in _dependency_calls(route.dependant):
-        codes.update(error.code for error in getattr(call, "raises", ()))
+        codes.update(error.code for error in _declared_by(call))
     if route.body_field is not None or get_flat_params(route.dependant):
         codes.add(Unprocessable.code)
     if route.body_field is not None:

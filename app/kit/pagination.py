@@ -109,7 +109,5 @@ def paginate(
     the rows' attributes."""
     shown = rows[: page.size]
     next_cursor = encode_cursor(key(shown[-1])) if len(rows) > page.size else None
-    return Page[schema](  # type: ignore[valid-type]
-        items=[schema.model_validate(row, from_attributes=True) for row in shown],
-        next_cursor=next_cursor,
-    )
+    items = [schema.model_validate(row, from_attributes=True) for row in shown]
+    return Page(items=items, next_cursor=next_cursor)
