@@ -14,7 +14,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.api_docs import raises
 from app.auth.errors import AccountDisabled, InvalidToken, MissingToken, NotAMember, TokenExpired
 from app.auth.permissions import Permission
 from app.auth.scope import MemberPrincipal, Principal
@@ -89,15 +88,27 @@ class Requires:
 CurrentPrincipal = Annotated[Principal, Depends(Requires(Permission.SELF))]
 
 
-@raises(NotAMember)
-async def current_member(principal: CurrentPrincipal) -> MemberPrincipal:
-    if not isinstance(principal, MemberPrincipal):
-        raise NotAMember()
-    return principal
+class RequiresMember(Requires):
+    """``Requires(Permission.SELF)`` of a caller whose account is linked to a member record;
+    403 ``auth.not_a_member`` otherwise. A subclass rather than a dependency on
+    ``CurrentPrincipal``: one dependency fewer to solve on the members' busiest routes."""
+
+    def __init__(self) -> None:
+        super().__init__(Permission.SELF)
+        self.raises = (*self.raises, NotAMember)
+
+    async def __call__(self, runtime: RuntimeDep, credentials: Credentials) -> MemberPrincipal:
+        principal = await super().__call__(runtime, credentials)
+        if not isinstance(principal, MemberPrincipal):
+            raise NotAMember()
+        return principal
+
+    def __repr__(self) -> str:
+        return "RequiresMember()"
 
 
 # The caller, whose account is linked to a member record (403 auth.not_a_member otherwise).
-CurrentMember = Annotated[MemberPrincipal, Depends(current_member)]
+CurrentMember = Annotated[MemberPrincipal, Depends(RequiresMember())]
 OrgsReader = Annotated[Principal, Depends(Requires(Permission.ORGS_READ))]
 OrgsWriter = Annotated[Principal, Depends(Requires(Permission.ORGS_WRITE))]
 MembersReader = Annotated[Principal, Depends(Requires(Permission.MEMBERS_READ))]
