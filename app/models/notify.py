@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -18,9 +18,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, str_enum
+
+if TYPE_CHECKING:
+    from app.models.members import Member
 
 
 class NotificationKind(enum.StrEnum):
@@ -104,6 +107,13 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    notification: Mapped[Notification] = relationship(lazy="raise")
+    member: Mapped[Member | None] = relationship(lazy="raise")
+
+    @property
+    def member_name(self) -> str | None:
+        """None for a group channel's delivery."""
+        return self.member.name if self.member is not None else None
 
 
 class InboxMessage(Base):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.models import Channel, DeliveryStatus, NotificationKind
 from app.notify.subscriptions import SubscribeResult
@@ -86,9 +86,9 @@ class DeadLetter(BaseModel):
 
     id: int
     notification_id: int
-    kind: NotificationKind
-    title: str
-    org_id: int | None
+    kind: NotificationKind = Field(validation_alias=AliasPath("notification", "kind"))
+    title: str = Field(validation_alias=AliasPath("notification", "title"))
+    org_id: int | None = Field(validation_alias=AliasPath("notification", "org_id"))
     member_id: int | None
     member_name: str | None
     channel: Channel

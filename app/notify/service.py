@@ -3,12 +3,14 @@ dead letters admins retry."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.auth.scope import Scope
 from app.config import Settings
@@ -19,7 +21,6 @@ from app.models import (
     Delivery,
     DeliveryStatus,
     InboxMessage,
-    Member,
     Notification,
     NotificationKind,
     NotificationPreference,
@@ -207,42 +208,6 @@ async def save_preferences(
     await session.flush()
 
 
-@dataclass(frozen=True)
-class DeadLetterEntry:
-    """A delivery that failed for good, with what an admin needs to judge it."""
-
-    id: int
-    notification_id: int
-    kind: NotificationKind
-    title: str
-    org_id: int | None
-    member_id: int | None
-    member_name: str | None
-    channel: Channel
-    status: DeliveryStatus
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-
-    @classmethod
-    def of(cls, row: Row[Delivery, Notification, str]) -> DeadLetterEntry:
-        delivery, notification, member_name = row
-        return cls(
-            id=delivery.id,
-            notification_id=notification.id,
-            kind=notification.kind,
-            title=notification.title,
-            org_id=notification.org_id,
-            member_id=delivery.member_id,
-            member_name=member_name,
-            channel=delivery.channel,
-            status=delivery.status,
-            attempts=delivery.attempts,
-            last_error=delivery.last_error,
-            created_at=delivery.created_at,
-        )
-
-
 def _in_scope(scope: Scope) -> ColumnElement[bool]:
     # A notification of no organization (system-wide) is the system admin's alone.
     if scope.everywhere:
@@ -250,40 +215,39 @@ def _in_scope(scope: Scope) -> ColumnElement[bool]:
     return scope.covers(Notification.org_id)
 
 
-def _dead_letter_rows(scope: Scope) -> Select[Delivery, Notification, str]:
-    # The member's name is NULL for a group channel's delivery (the outer join).
+def _dead_letters(scope: Scope) -> Select[Delivery]:
+    """Deliveries with their notification and member loaded: what an admin judges them by."""
     return (
-        select(Delivery, Notification, Member.name)
-        .join(Notification, Notification.id == Delivery.notification_id)
-        .outerjoin(Member, Member.id == Delivery.member_id)
+        select(Delivery)
+        .join(Delivery.notification)
+        .options(contains_eager(Delivery.notification), joinedload(Delivery.member))
         .where(_in_scope(scope))
     )
 
 
 async def dead_letters(
     session: AsyncSession, scope: Scope, *, after_id: int | None, limit: int
-) -> list[DeadLetterEntry]:
+) -> Sequence[Delivery]:
     """Newest first; ``after_id`` is the last delivery of the page before."""
     query = (
-        _dead_letter_rows(scope)
+        _dead_letters(scope)
         .where(Delivery.status == DeliveryStatus.DEAD)
         .order_by(Delivery.id.desc())
         .limit(limit)
     )
     if after_id is not None:
         query = query.where(Delivery.id < after_id)
-    return [DeadLetterEntry.of(row) for row in await session.execute(query)]
+    return (await session.scalars(query)).all()
 
 
 async def retry_dead(
     session: AsyncSession, scope: Scope, delivery_id: int, now: datetime
-) -> DeadLetterEntry:
-    row = (
-        await session.execute(_dead_letter_rows(scope).where(Delivery.id == delivery_id))
+) -> Delivery:
+    delivery = (
+        await session.scalars(_dead_letters(scope).where(Delivery.id == delivery_id))
     ).one_or_none()
-    if row is None:
+    if delivery is None:
         raise DeliveryNotFound()
-    delivery = row.Delivery
     if delivery.status is not DeliveryStatus.DEAD:
         raise DeliveryNotDead(details={"status": delivery.status.value})
     # The same row goes round again: its dedupe key still guards against a second copy.
@@ -293,5 +257,5 @@ async def retry_dead(
         .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    await session.refresh(delivery)
-    return DeadLetterEntry.of(row)
+    await session.refresh(delivery, ["status", "attempts", "next_attempt_at", "last_error"])
+    return delivery

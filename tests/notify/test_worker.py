@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from app.config import Settings
 from app.kit.clock import FrozenClock
-from app.models import Channel, DeliveryStatus, QuietHours, Role
+from app.models import Channel, DeliveryStatus, Member, QuietHours, Role
 from app.notify import dispatch
 from app.notify.channels.base import Message, Outcome, Recipient, SendResult
 from tests.factories import Factory, build_world
@@ -149,12 +150,24 @@ async def test_retries_back_off_then_dead_letter_and_an_admin_retries(
 
     admin = await factory.actor(Role.SYSTEM_ADMIN, None)
     listed = await client.get("/api/v1/notify/dead-letters", headers=admin.headers)
-    assert {item["id"] for item in listed.json()["items"]} == {row.id for row in dead}
+    items = listed.json()["items"]
+    assert {item["id"] for item in items} == {row.id for row in dead}
+    names = await member_names(app, [row.member_id for row in dead])
+    for item in items:  # what an admin judges a dead letter by
+        assert item["kind"] == "activity_published"
+        assert item["title"] == "活动通知：专题党课"
+        assert item["channel"] == "console"
+        assert item["attempts"] == 3
+        assert item["last_error"] == "upstream 503"
+        assert item["member_name"] == names[item["member_id"]]
     retried = await client.post(
         f"/api/v1/notify/deliveries/{dead[0].id}/retry", headers=admin.headers
     )
     assert retried.status_code == 200
     assert retried.json()["status"] == "pending"
+    assert retried.json()["attempts"] == 0
+    assert retried.json()["last_error"] is None
+    assert retried.json()["title"] == "活动通知：专题党课"
     again = await client.post(
         f"/api/v1/notify/deliveries/{dead[0].id}/retry", headers=admin.headers
     )
@@ -311,3 +324,11 @@ async def test_quiet_hours_defer_pushes_but_not_the_inbox(
     clock.advance(hours=1)
     await worker(app, console=console).tick()
     assert secretary.member.id in [member for _, member in console.calls]
+
+
+async def member_names(app: FastAPI, member_ids: list[int | None]) -> dict[int, str]:
+    async with app.state.runtime.sessionmaker() as session:
+        rows = await session.execute(
+            select(Member.id, Member.name).where(Member.id.in_([i for i in member_ids if i]))
+        )
+        return {member_id: name for member_id, name in rows}  # noqa: C416 - a Result has keys()
