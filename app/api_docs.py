@@ -26,6 +26,7 @@ from app.errors import (
     ErrorBody,
     Unprocessable,
 )
+from app.idempotency import spec as idempotency
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +69,9 @@ def _dependency_calls(dependant: Dependant) -> Iterator[Any]:
 def route_errors(route: APIRoute | RouteContext) -> set[str]:
     """Every code the route can answer, its dependencies' included."""
     codes: set[str] = set()
+    original = route.original_route if isinstance(route, RouteContext) else route
+    if idempotency.creates(original):
+        codes.update(error.code for error in idempotency.ERRORS)
     for response in route.responses.values():
         codes.update(response.get(ERROR_CODES_KEY, ()))
     for call in _dependency_calls(route.dependant):
@@ -116,6 +120,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             by_status.setdefault(ERROR_CATALOG[code].status_code, []).append(code)
         for method in route.methods or ():
             operation = schema["paths"][route.path_format][method.lower()]
+            if idempotency.creates(route.original_route):
+                operation.setdefault("parameters", []).append(idempotency.PARAMETER)
             responses = operation["responses"]
             for status, codes in by_status.items():
                 responses[str(status)] = _error_response(status, codes)

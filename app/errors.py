@@ -7,6 +7,7 @@ for English with ``Accept-Language``.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -37,6 +38,8 @@ class AppError(Exception):
     message_en: ClassVar[str] = "Bad request"
     # Commit what the request did before answering with this error.
     persist_changes: ClassVar[bool] = False
+    # Sent as Retry-After when the raise names none: every 429 and 503 says when to retry.
+    retry_after_seconds: ClassVar[int | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -113,6 +116,7 @@ class TooManyRequests(AppError):
     code = "rate_limited"
     message_zh = "请求过于频繁，请稍后再试"
     message_en = "Too many requests"
+    retry_after_seconds = 60
 
 
 class ServiceUnavailable(AppError):
@@ -120,12 +124,19 @@ class ServiceUnavailable(AppError):
     code = "service_unavailable"
     message_zh = "服务暂不可用，请稍后再试"
     message_en = "Service unavailable"
+    retry_after_seconds = 5
 
 
 class DatabaseUnavailable(ServiceUnavailable):
     code = "database.unavailable"
     message_zh = "数据库暂不可用，请稍后再试"
     message_en = "Database unavailable"
+
+
+class DatabaseNotMigrated(DatabaseUnavailable):
+    code = "database.not_migrated"
+    message_zh = "数据库结构不是最新版本，服务暂不可用"
+    message_en = "The database schema is not at the migration head"
 
 
 class CacheUnavailable(ServiceUnavailable):
@@ -188,7 +199,46 @@ def error_response(request: Request, exc: AppError) -> JSONResponse:
             "details": exc.details,
         }
     }
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.retry_after_seconds is not None:
+        headers.setdefault("Retry-After", str(exc.retry_after_seconds))
+    return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
+
+
+# SQLSTATEs (and classes of them) that say the database cannot serve now, not that the
+# statement was wrong: connection exceptions (08), insufficient resources (53), operator
+# intervention (57: shutdown, cannot connect now, statement cancelled), invalid
+# authorization (28), a database that is gone (3D000) or not accepting connections (55000),
+# and a table that is not there (42P01: a schema that was never migrated).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "28", "3D000", "55000", "42P01")
+
+
+# Raised by the driver when the server cannot be reached at all (refused, reset, timed out,
+# no such host); other OSErrors (a full disk, say) are not the database's.
+CONNECTION_ERRORS: tuple[type[OSError], ...] = (ConnectionError, TimeoutError, socket.gaierror)
+# Everything the database layer raises, for code outside the handlers that must catch it.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, *CONNECTION_ERRORS)
+
+
+def database_failure(exc: Exception) -> AppError:
+    """What a database error means to the caller. A failure to reach or use the database
+    at all is 503 (retry later); a value it refused is 422; a constraint, 409; the rest is
+    our bug, 500."""
+    if not isinstance(exc, DBAPIError):
+        return DatabaseUnavailable() if isinstance(exc, CONNECTION_ERRORS) else InternalError()
+    if isinstance(exc, IntegrityError):
+        return Conflict()
+    if isinstance(exc, DataError):
+        return InvalidValue()
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if (
+        exc.connection_invalidated
+        or isinstance(exc, OperationalError)
+        or exc.statement is None  # raised while connecting, before any statement
+        or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    ):
+        return DatabaseUnavailable()
+    return InternalError()
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -252,40 +302,28 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(request, InternalError())
         return error_response(request, error(headers=exc.headers))
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
-        # Services check what they can; a race that slips past ends here, not in a 500.
-        logger.warning("integrity error: %s", exc.orig)
-        return error_response(request, Conflict())
-
-    @app.exception_handler(DataError)
-    async def _data_error(request: Request, exc: DataError) -> JSONResponse:
-        # The database refused a value validation let through (a NUL in text, an out-of-range
-        # number): the caller's input, so a 422, and nothing was written.
-        logger.warning("data refused by the database: %s", exc.orig)
-        return error_response(request, InvalidValue())
-
-    @app.exception_handler(OperationalError)
-    async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
-        logger.error("database unavailable: %s", exc.orig)
-        return error_response(request, DatabaseUnavailable())
-
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:
-            return error_response(request, DatabaseUnavailable())
-        logger.exception("database error")
-        return error_response(request, InternalError())
+        # Services check what they can; a race that slips past ends in a constraint (409), a
+        # value validation let through in the database's refusal (422), nothing written.
+        error = database_failure(exc)
+        if isinstance(error, InternalError):
+            logger.exception("database error")
+        else:
+            logger.warning("database: %s: %s", error.code, exc.orig)
+        return error_response(request, error)
+
+    async def _connection_error(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("connection failed: %s", exc)
+        return error_response(request, DatabaseUnavailable())
+
+    for kind in CONNECTION_ERRORS:
+        app.add_exception_handler(kind, _connection_error)
 
     @app.exception_handler(RedisError)
     async def _redis_unavailable(request: Request, exc: RedisError) -> JSONResponse:
         logger.error("redis failed: %s", exc)
         return error_response(request, CacheUnavailable())
-
-    @app.exception_handler(ConnectionError)
-    async def _connection_error(request: Request, exc: ConnectionError) -> JSONResponse:
-        logger.error("connection failed: %s", exc)
-        return error_response(request, DatabaseUnavailable())
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:

@@ -23,6 +23,7 @@ from app.config import Settings
 from app.config import settings as default_settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, read_engine
 from app.errors import install_error_handlers
+from app.idempotency import store as idempotency_store
 from app.integrations.wechat import WeChatClient
 from app.integrations.wechat.fake import fake_transport
 from app.integrations.wechat.token_store import (
@@ -79,6 +80,7 @@ def register_notifications(registry: NotifyRegistry) -> None:
     once per process, for the server's in-process worker and `python -m app worker` alike."""
     activities_notifications.register(registry)
     news_notifications.register(registry)
+    registry.register_job("idempotency.purge", idempotency_store.purge_expired)
 
 
 def _token_store(

@@ -27,13 +27,14 @@ from app.auth.dependencies import ActivitiesManager, CurrentPrincipal
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
 from app.members.errors import MemberNotFound
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1", tags=["activities"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["activities"])
 
 
 @router.post(

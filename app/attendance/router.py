@@ -17,6 +17,7 @@ from app.auth.dependencies import AttendanceReader, CurrentMember
 from app.auth.permissions import Permission
 from app.db import ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.kit.types import IdPath
 from app.members import service as members_service
 from app.members.errors import MemberNotFound
@@ -24,7 +25,7 @@ from app.orgs import service as orgs_service
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1", tags=["attendance"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["attendance"])
 
 # Dates are days in the display time zone (Asia/Shanghai by default), both ends included.
 PeriodStart = Annotated[

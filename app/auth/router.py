@@ -14,10 +14,11 @@ from app.auth.errors import (
 from app.auth.schemas import RefreshRequest, TokenPair, WechatLoginRequest
 from app.db import DbSession
 from app.errors import TooManyRequests, responses
+from app.idempotency.route import IdempotentRoute
 from app.kit.net import client_ip
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post(

@@ -31,6 +31,7 @@ from app.checkin.errors import (
 from app.checkin.schemas import AttendanceRead, CheckInCode, CheckInRequest, ManualCheckIn
 from app.db import DbConnection, DbSession, ReadSession
 from app.errors import TooManyRequests, responses
+from app.idempotency.route import IdempotentRoute
 from app.integrations.wechat import WeChatError, WeChatUnavailable
 from app.integrations.wechat.errors import WeChatBusy, WeChatFailed, WeChatRateLimited
 from app.kit.net import client_ip
@@ -41,7 +42,7 @@ from app.models import ActivityStatus
 from app.observability import request_id_var
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/activities", tags=["check-in"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/activities", tags=["check-in"])
 
 
 @router.get(

@@ -7,6 +7,7 @@ from app.auth.dependencies import ActivitiesManager, CurrentMember, CurrentPrinc
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath
 from app.leave import service
@@ -21,7 +22,7 @@ from app.leave.errors import (
 from app.leave.schemas import LeaveCreate, LeaveDecision, LeaveRead
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1", tags=["leave"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["leave"])
 
 
 @router.post(

@@ -6,11 +6,12 @@ from app.auth.dependencies import CurrentPrincipal, load_principal
 from app.auth.service import WECHAT_SIGN_IN_ERRORS
 from app.db import DbSession, ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.me import service
 from app.me.schemas import MeRead, PhoneBindRequest
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/me", tags=["me"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/me", tags=["me"])
 
 
 @router.get("")

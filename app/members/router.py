@@ -8,6 +8,7 @@ from app.auth.dependencies import MembersReader, MembersWriter, SensitiveReader
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
 from app.kit.validation import SearchText
@@ -29,7 +30,7 @@ from app.observability import request_id_var
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/members", tags=["members"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/members", tags=["members"])
 
 # What a record given in a create or a change may be refused for.
 _RECORD_ERRORS = (

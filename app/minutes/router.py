@@ -10,6 +10,7 @@ from app.auth.dependencies import ActivitiesManager, CurrentPrincipal, MinutesRe
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import Forbidden, responses
+from app.idempotency.route import IdempotentRoute
 from app.kit import multipart
 from app.kit.storage import Storage, StorageError
 from app.kit.types import IdPath
@@ -32,7 +33,7 @@ from app.runtime import RuntimeDep
 
 logger = logging.getLogger("app.minutes")
 
-router = APIRouter(prefix="/api/v1/activities", tags=["minutes"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/activities", tags=["minutes"])
 
 UPLOAD_FIELD = "file"
 UPLOAD_REFUSALS = multipart.UploadRefusals(

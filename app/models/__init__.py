@@ -19,6 +19,7 @@ from app.models.activities import (
 )
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.idempotency import IdempotencyKey
 from app.models.identity import Account, RefreshToken, WechatAccessToken
 from app.models.members import Gender, Member, PartyStatus, Role, RoleAssignment
 from app.models.news import (
@@ -74,6 +75,7 @@ __all__ = [
     "DeliveryStatus",
     "ExpectedAttendee",
     "Gender",
+    "IdempotencyKey",
     "InboxMessage",
     "LeaveRequest",
     "LeaveStatus",

@@ -6,6 +6,7 @@ from app.auth.dependencies import CurrentPrincipal, NewsWriter
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath
 from app.models import ArticleStatus, NewsCategory
@@ -35,7 +36,7 @@ from app.notify.errors import DailyCapReached
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/news", tags=["news"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/news", tags=["news"])
 
 
 @router.post("/articles", status_code=status.HTTP_201_CREATED, responses=responses(OrgNotFound))

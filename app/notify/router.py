@@ -8,6 +8,7 @@ from app.auth.dependencies import CurrentMember, CurrentPrincipal, NotifyManager
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath
 from app.notify import service
@@ -29,7 +30,7 @@ from app.notify.schemas import (
 )
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["notifications"])
 
 
 @router.get("/me/inbox")

@@ -8,13 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.dependencies import CurrentMember
 from app.db import DbSession, ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.notify import subscriptions
 from app.notify.channels.wechat_templates import parse_templates
 from app.notify.errors import UnknownTemplate
 from app.notify.schemas import SubscribeResults, TemplateCreditsRead
 from app.runtime import Runtime, RuntimeDep
 
-router = APIRouter(prefix="/api/v1/me", tags=["notifications"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/me", tags=["notifications"])
 
 
 async def _credits(

@@ -8,6 +8,7 @@ from app.auth.dependencies import OrgsReader, OrgsWriter
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
 from app.kit.validation import SearchText
@@ -26,7 +27,7 @@ from app.orgs.errors import (
 from app.orgs.schemas import OrgCreate, OrgRead, OrgTree, OrgTreeNode, OrgUpdate
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1/orgs", tags=["orgs"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/orgs", tags=["orgs"])
 
 _SOCIAL_FIELD_ERRORS = (SocialFieldsRequired, SocialFieldsNotApplicable, CreditCodeTaken)
 

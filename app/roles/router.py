@@ -6,6 +6,7 @@ from app.auth.dependencies import RolesManager
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
+from app.idempotency.route import IdempotentRoute
 from app.kit.types import IdPath
 from app.members.errors import MemberNotFound
 from app.orgs.errors import OrgNotFound
@@ -14,7 +15,7 @@ from app.roles.errors import InvalidOrgKind, RoleAlreadyHeld, RoleNotFound, Role
 from app.roles.schemas import RoleAssignmentRead, RoleGrant
 from app.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/v1", tags=["roles"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["roles"])
 
 
 @router.get("/orgs/{org_id}/roles", responses=responses(OrgNotFound))
