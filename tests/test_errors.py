@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 import app.main  # noqa: F401 - imports every feature, so every code is declared
-from app.errors import ERROR_CATALOG, ERROR_CODES_KEY, AppError, NotFound
+from app.errors import ERROR_CATALOG, ERROR_CODES_KEY, AppError, NotFound, error_response
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Answered by the app's own handlers rather than raised by a route.
@@ -78,3 +78,12 @@ def test_a_message_may_name_a_detail() -> None:
     assert error.message(english=False) == "文件不能超过 10 MB"
     assert error.message(english=True) == "The file may not exceed 10 MB"
     del ERROR_CATALOG["test.sized"]
+
+
+@pytest.mark.parametrize(
+    "code", sorted(code for code, e in ERROR_CATALOG.items() if e.status_code in (429, 503))
+)
+def test_every_429_and_503_says_when_to_retry(code: str) -> None:
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": []})
+    response = error_response(request, ERROR_CATALOG[code]())
+    assert int(response.headers["Retry-After"]) > 0
