@@ -34,6 +34,7 @@ from app.integrations.wechat.token_store import (
 from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
 from app.kit.gc_tuning import tune_for_serving
+from app.kit.outbound import GuardedTransport
 from app.kit.ratelimit import RateLimiter
 from app.kit.storage import LocalStorage, S3Storage, Storage
 from app.leave.router import router as leave_router
@@ -106,8 +107,11 @@ def _storage(settings: Settings, clock: Clock) -> Storage:
         assert settings.s3_bucket
         assert settings.s3_access_key
         assert settings.s3_secret_key
+        guarded = GuardedTransport(
+            httpx.AsyncHTTPTransport(), allow_private=settings.s3_allow_private
+        )
         return S3Storage(
-            httpx.AsyncClient(timeout=settings.s3_timeout_seconds),
+            httpx.AsyncClient(timeout=settings.s3_timeout_seconds, transport=guarded),
             endpoint=settings.s3_endpoint,
             bucket=settings.s3_bucket,
             region=settings.s3_region,
@@ -141,8 +145,13 @@ def create_app(
         transport=wechat_transport,
     )
     token_store = _token_store(settings, sessionmaker, clock)
+    # Bots, webhook and SMS: URLs from settings, each request to a checked public address.
     notify_http = httpx.AsyncClient(
-        timeout=settings.notify_http_timeout_seconds, transport=notify_transport
+        timeout=settings.notify_http_timeout_seconds,
+        transport=GuardedTransport(
+            notify_transport or httpx.AsyncHTTPTransport(),
+            allow_private=settings.outbound_allow_private,
+        ),
     )
     metrics = Metrics()
     runtime = Runtime(
