@@ -38,6 +38,10 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    # /metrics answers only `Authorization: Bearer <token>`; unset, it answers 404.
+    metrics_token: str | None = None
+    # /docs, /redoc and /openapi.json; production may turn them off.
+    docs_enabled: bool = True
     default_language: str = "zh"
     display_timezone: str = "Asia/Shanghai"
 
@@ -62,6 +66,8 @@ class Settings(BaseSettings):
 
     rate_limit_login: str = "20/minute"
     rate_limit_login_per_openid: str = "10/minute"
+    # A refresh token is a secret worth guessing at: per IP, like sign-in.
+    rate_limit_refresh: str = "30/minute"
     trust_forwarded_for: bool = False
 
     checkin_opens_minutes_before: int = 30

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+import hmac
+
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.auth.dependencies import public
-from app.errors import DatabaseUnavailable, responses
+from app.errors import DatabaseUnavailable, NotFound, Unauthorized, responses
 from app.runtime import RuntimeDep
 
 router = APIRouter(tags=["ops"], dependencies=[Depends(public)])
@@ -35,7 +37,18 @@ async def readyz(runtime: RuntimeDep) -> Health:
     return Health(status="ready")
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-async def metrics(runtime: RuntimeDep) -> Response:
-    """Prometheus metrics: requests, latencies and errors by route."""
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}, **responses(Unauthorized, NotFound)},
+)
+async def metrics(request: Request, runtime: RuntimeDep) -> Response:
+    """Prometheus metrics: requests, latencies and errors by route. Only with
+    `Authorization: Bearer <APP_METRICS_TOKEN>`; without that setting there are none (404)."""
+    token = runtime.settings.metrics_token
+    if not token:
+        raise NotFound()
+    given = request.headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise Unauthorized()
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

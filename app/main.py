@@ -204,6 +204,10 @@ def create_app(
         'in social organizations. Errors: `{"error": {"code", "message", "details"}}`.',
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # Production may hide the API's map; `python -m app openapi` still writes it.
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
     )
     app.state.runtime = runtime
     app.state.notify = notify
