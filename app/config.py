@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.kit.outbound import check_host, check_url
 
 # Development-only secrets: good enough for `make run` on a laptop, refused in production.
 _DEV_JWT_KEYS = {"dev-1": "dev-only-jwt-secret-change-me-0123456789abcdef"}
@@ -36,6 +38,10 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    # /metrics answers only `Authorization: Bearer <token>`; unset, it answers 404.
+    metrics_token: str | None = None
+    # /docs, /redoc and /openapi.json; production may turn them off.
+    docs_enabled: bool = True
     default_language: str = "zh"
     display_timezone: str = "Asia/Shanghai"
 
@@ -60,6 +66,8 @@ class Settings(BaseSettings):
 
     rate_limit_login: str = "20/minute"
     rate_limit_login_per_openid: str = "10/minute"
+    # A refresh token is a secret worth guessing at: per IP, like sign-in.
+    rate_limit_refresh: str = "30/minute"
     trust_forwarded_for: bool = False
 
     checkin_opens_minutes_before: int = 30
@@ -84,6 +92,9 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_timeout_seconds: float = 30.0
+    # A store on a private address (MinIO beside the app): allowed in production too, since
+    # the operator names it; every other outbound target must be public.
+    s3_allow_private: bool = False
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 
     # Notifications (the outbox and its worker).
@@ -145,16 +156,46 @@ class Settings(BaseSettings):
 
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    # Lets the webhook reach private and loopback addresses: development only.
-    webhook_allow_private: bool = False
+    # Lets the bots, the webhook, SMS and e-mail reach private and loopback addresses:
+    # development only (local fakes).
+    outbound_allow_private: bool = False
 
     # Per request, for the bots, SMS and the webhook.
     notify_http_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    @field_validator(
+        "wechat_base_url",
+        "s3_endpoint",
+        "wecom_webhook_url",
+        "dingtalk_webhook_url",
+        "sms_endpoint",
+        "webhook_url",
+    )
+    @classmethod
+    def _plain_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # httpx would raise deep inside a channel at start (octal), or the C resolver
+        # would read a spelling no reviewer does (127.1, 2130706433): say so here.
+        if value is None:
+            return None
+        try:
+            return check_url(value)
+        except ValueError as exc:
+            raise ValueError(f"APP_{str(info.field_name).upper()}: {exc}") from None
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _plain_host(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_host(value)
+        except ValueError as exc:
+            raise ValueError(f"APP_SMTP_HOST: {exc}") from None
+
     @model_validator(mode="after")
-    def _webhook_private_only_in_development(self) -> Settings:
-        if self.webhook_allow_private and self.env is Environment.PRODUCTION:
-            raise ValueError("APP_WEBHOOK_ALLOW_PRIVATE is for development only")
+    def _private_targets_only_in_development(self) -> Settings:
+        if self.outbound_allow_private and self.env is Environment.PRODUCTION:
+            raise ValueError("APP_OUTBOUND_ALLOW_PRIVATE is for development only")
         return self
 
     @model_validator(mode="after")

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+import hmac
+
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.dependencies import public
-from app.errors import DATABASE_ERRORS, DatabaseNotMigrated, DatabaseUnavailable, responses
+from app.errors import (
+    DATABASE_ERRORS,
+    DatabaseNotMigrated,
+    DatabaseUnavailable,
+    NotFound,
+    Unauthorized,
+    responses,
+)
 from app.idempotency.route import IdempotentRoute
 from app.migrate import head_revision
 from app.runtime import RuntimeDep
@@ -53,7 +62,18 @@ async def _schema_versions(connection: AsyncConnection) -> set[str]:
     )
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-async def metrics(runtime: RuntimeDep) -> Response:
-    """Prometheus metrics: requests, latencies and errors by route."""
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}, **responses(Unauthorized, NotFound)},
+)
+async def metrics(request: Request, runtime: RuntimeDep) -> Response:
+    """Prometheus metrics: requests, latencies and errors by route. Only with
+    `Authorization: Bearer <APP_METRICS_TOKEN>`; without that setting there are none (404)."""
+    token = runtime.settings.metrics_token
+    if not token:
+        raise NotFound()
+    given = request.headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise Unauthorized()
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -35,6 +35,7 @@ from app.integrations.wechat.token_store import (
 from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
 from app.kit.gc_tuning import tune_for_serving
+from app.kit.outbound import GuardedTransport
 from app.kit.ratelimit import RateLimiter
 from app.kit.storage import LocalStorage, S3Storage, Storage
 from app.leave.router import router as leave_router
@@ -108,8 +109,11 @@ def _storage(settings: Settings, clock: Clock) -> Storage:
         assert settings.s3_bucket
         assert settings.s3_access_key
         assert settings.s3_secret_key
+        guarded = GuardedTransport(
+            httpx.AsyncHTTPTransport(), allow_private=settings.s3_allow_private
+        )
         return S3Storage(
-            httpx.AsyncClient(timeout=settings.s3_timeout_seconds),
+            httpx.AsyncClient(timeout=settings.s3_timeout_seconds, transport=guarded),
             endpoint=settings.s3_endpoint,
             bucket=settings.s3_bucket,
             region=settings.s3_region,
@@ -143,8 +147,13 @@ def create_app(
         transport=wechat_transport,
     )
     token_store = _token_store(settings, sessionmaker, clock)
+    # Bots, webhook and SMS: URLs from settings, each request to a checked public address.
     notify_http = httpx.AsyncClient(
-        timeout=settings.notify_http_timeout_seconds, transport=notify_transport
+        timeout=settings.notify_http_timeout_seconds,
+        transport=GuardedTransport(
+            notify_transport or httpx.AsyncHTTPTransport(),
+            allow_private=settings.outbound_allow_private,
+        ),
     )
     metrics = Metrics()
     runtime = Runtime(
@@ -197,6 +206,10 @@ def create_app(
         'in social organizations. Errors: `{"error": {"code", "message", "details"}}`.',
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # Production may hide the API's map; `python -m app openapi` still writes it.
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
     )
     app.state.runtime = runtime
     app.state.notify = notify

@@ -25,12 +25,15 @@ async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
     assert len(unsafe.headers["x-request-id"]) == 32
 
 
-async def test_metrics_count_by_route_template(client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_metrics_count_by_route_template(
+    client: httpx.AsyncClient, factory: Factory, settings: Settings
+) -> None:
+    settings.metrics_token = "scrape-me"
     world = await build_world(factory)
     admin = await factory.actor(Role.COMMITTEE_ADMIN, world.city)
     await client.get(f"/api/v1/orgs/{world.branch_a1.id}", headers=admin.headers)
     await client.get("/api/v1/orgs/999999", headers=admin.headers)
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})).text
     assert (
         'http_requests_total{method="GET",route="/api/v1/orgs/{org_id}",status="200"} 1.0' in text
     )

@@ -54,10 +54,16 @@ async def wechat_login(
         RefreshTokenRevoked,
         RefreshTokenExpired,
         AccountDisabled,
+        TooManyRequests,
     ),
 )
-async def refresh(body: RefreshRequest, session: DbSession, runtime: RuntimeDep) -> TokenPair:
+async def refresh(
+    body: RefreshRequest, request: Request, session: DbSession, runtime: RuntimeDep
+) -> TokenPair:
     """Trade a refresh token for a new pair; a reused token ends the whole session family."""
+    settings = runtime.settings
+    ip = client_ip(request, trust_forwarded_for=settings.trust_forwarded_for)
+    await runtime.limiter.check(settings.rate_limit_refresh, "refresh-ip", ip)
     issued = await service.rotate_refresh_token(
         session, runtime.settings, body.refresh_token, runtime.clock.now()
     )

@@ -1,5 +1,5 @@
-"""Login is rate-limited per IP and per WeChat user, with 429 and Retry-After
-(reliability 14); with Redis, every instance counts together."""
+"""Login is rate-limited per IP and per WeChat user, refresh per IP, with 429 and
+Retry-After (reliability 14); with Redis, every instance counts together."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tests.fixtures.apps import SpawnApp
 from tests.fixtures.wechat import FakeWeChat
 
 LOGIN = "/api/v1/auth/wechat/login"
+REFRESH = "/api/v1/auth/refresh"
 CODE2SESSION = "/sns/jscode2session"
 
 
@@ -122,6 +123,23 @@ async def test_fourth_login_of_one_wechat_user_is_refused(
         LOGIN, json={"code": "other"}, headers={"X-Forwarded-For": "198.51.100.50"}
     )
     assert other.status_code == 200
+
+
+@pytest.mark.parametrize("settings", [{"rate_limit_refresh": "3/minute"}], indirect=True)
+async def test_fourth_refresh_from_one_ip_is_refused_and_rotates_nothing(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    token = (await client.post(LOGIN, json={"code": "alice"})).json()["refresh_token"]
+    guess = await client.post(REFRESH, json={"refresh_token": "guessed-" + "x" * 40})
+    assert guess.status_code == 401  # guesses count as tries
+    for _ in range(2):
+        answer = await client.post(REFRESH, json={"refresh_token": token})
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["refresh_token"]
+    issued = await count(db, RefreshToken)
+
+    assert_rate_limited(await client.post(REFRESH, json={"refresh_token": token}))
+    assert await count(db, RefreshToken) == issued
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")

@@ -12,7 +12,7 @@ import httpx
 
 from app.kit.clock import Clock
 from app.models import Channel
-from app.notify.channels.base import Message, Recipient, SendResult
+from app.notify.channels.base import Message, Recipient, SendResult, permanent
 from app.notify.channels.bots import cut_bytes, markdown_text, post_to_bot
 
 # 130101 (older) and 410100: sending too fast, 20 messages a minute per bot.
@@ -64,10 +64,13 @@ class DingTalkBotAdapter:
         del recipient  # a group channel's is always empty
         # DingTalk refuses a timestamp more than an hour from its clock: sign at send time.
         timestamp = int(self._clock.now().timestamp() * 1000)
-        # Merged by hand: httpx's params= would replace the URL's access_token.
-        url = httpx.URL(self._url).copy_merge_params(
-            {"timestamp": str(timestamp), "sign": sign(timestamp, self._secret)}
-        )
+        try:
+            # Merged by hand: httpx's params= would replace the URL's access_token.
+            url = httpx.URL(self._url).copy_merge_params(
+                {"timestamp": str(timestamp), "sign": sign(timestamp, self._secret)}
+            )
+        except httpx.InvalidURL as exc:
+            return permanent(f"dingtalk: bad URL: {exc}"[:300])
         return await post_to_bot(
             self._http,
             "dingtalk",

@@ -1,6 +1,7 @@
 """E-mail over SMTP with the standard library, in a thread: one message is one short
 connection, and smtplib's reply codes are the classification (5xx permanent, 4xx and a lost
-connection worth another try)."""
+connection worth another try). The SMTP host is checked as every outbound target is
+(app/kit/outbound.py), just before connecting."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Literal
 
+from app.kit.outbound import OutboundRefused, Resolver, public_address, resolve
 from app.models import Channel
 from app.notify.channels.base import (
     Message,
@@ -39,6 +41,8 @@ class SmtpEmailAdapter:
         password: str | None = None,
         timeout: float = 10.0,
         ssl_context: ssl.SSLContext | None = None,
+        allow_private: bool = False,
+        resolver: Resolver = resolve,
     ) -> None:
         self._host = host
         self._port = port
@@ -48,6 +52,8 @@ class SmtpEmailAdapter:
         self._password = password
         self._timeout = timeout
         self._ssl = ssl_context or ssl.create_default_context()
+        self._allow_private = allow_private
+        self._resolver = resolver
 
     def _compose(self, message: Message, to: str) -> EmailMessage:
         mail = EmailMessage()
@@ -84,7 +90,13 @@ class SmtpEmailAdapter:
         except ValueError as exc:
             return permanent(f"email: cannot compose: {exc}"[:300])
         try:
+            if not self._allow_private:
+                # smtplib looks the name up again to connect, and TLS needs the name: a
+                # rebinding between the two lookups is not caught here (see README).
+                await public_address(self._host, self._port, self._resolver)
             await asyncio.to_thread(self._deliver, mail)
+        except OutboundRefused as exc:
+            return permanent(f"email: {exc}"[:300])
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             return _by_code(code, reply)

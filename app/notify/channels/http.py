@@ -1,5 +1,6 @@
-"""What every HTTP channel does alike: a call that turns network failures into a retry, and
-the reading of an HTTP status. A channel's own answer codes are classified in its module."""
+"""What every HTTP channel does alike: a call that turns network failures into a retry (and
+a refused or unusable target into a permanent failure), and the reading of an HTTP status.
+A channel's own answer codes are classified in its module."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from app.kit.outbound import OutboundRefused
 from app.notify.channels.base import SendResult, permanent, retry
 
 
@@ -15,6 +17,10 @@ async def request(
 ) -> httpx.Response | SendResult:
     try:
         return await http.request(method, url, **kwargs)
+    except OutboundRefused as exc:  # the client's guard: a target that is not public
+        return permanent(f"{name}: {exc}"[:300])
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        return permanent(f"{name}: bad URL: {exc}"[:300])
     except httpx.TimeoutException:
         return retry(f"{name}: timeout")
     except httpx.TransportError as exc:

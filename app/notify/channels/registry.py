@@ -91,6 +91,7 @@ def build_adapters(
             username=s.smtp_username,
             password=s.smtp_password,
             timeout=s.smtp_timeout_seconds,
+            allow_private=s.outbound_allow_private,
         )
 
     def wecom_adapter() -> Adapter:
@@ -122,7 +123,6 @@ def build_adapters(
             url=s.webhook_url,
             secret=s.webhook_secret,
             clock=clock,
-            allow_private=s.webhook_allow_private,
             timeout=timeout,
         )
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.kit.outbound import GuardedTransport, IPAddress, resolve
 from app.models import NotificationKind
 from app.notify.channels.base import Message
 
@@ -28,8 +30,22 @@ def make_message(**fields: Any) -> Message:
     return Message(**values)
 
 
+class FakeResolver:
+    """Answers for the names in ``names`` without a network; anything else (an address
+    in any spelling) goes to the system resolver, which reads numbers without a network."""
+
+    def __init__(self, **names: list[str]) -> None:
+        self.names = dict(names)
+
+    async def __call__(self, host: str, port: int) -> list[IPAddress]:
+        if host in self.names:
+            return [ipaddress.ip_address(a) for a in self.names[host]]
+        return await resolve(host, port)
+
+
 class Upstream:
-    """A MockTransport that records each request and answers with ``handler``."""
+    """A MockTransport that records each request and answers with ``handler``; its client
+    refuses non-public targets as the app's does (a ``guarded=False`` client does not)."""
 
     def __init__(self, handler: Handler | None = None) -> None:
         self.requests: list[httpx.Request] = []
@@ -39,8 +55,23 @@ class Upstream:
         self.requests.append(request)
         return self.handler(request)
 
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.MockTransport(self._handle))
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self._handle)
+
+    def client(
+        self,
+        *,
+        guarded: bool = False,
+        allow_private: bool = False,
+        resolver: FakeResolver | None = None,
+    ) -> httpx.AsyncClient:
+        mock = self.transport()
+        if not guarded:
+            return httpx.AsyncClient(transport=mock)
+        transport = GuardedTransport(
+            mock, allow_private=allow_private, resolver=resolver or FakeResolver()
+        )
+        return httpx.AsyncClient(transport=transport)
 
 
 def answer(status: int = 200, **body: Any) -> Handler:

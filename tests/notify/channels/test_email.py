@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from app.notify.channels.base import Message, Outcome, Recipient
 from app.notify.channels.email import SmtpEmailAdapter
-from tests.notify.channels.conftest import make_message
+from tests.notify.channels.conftest import FakeResolver, make_message
 
 
 class Mailbox:
@@ -54,7 +54,11 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 def adapter(port: int) -> SmtpEmailAdapter:
     return SmtpEmailAdapter(
-        host="127.0.0.1", port=port, sender="党建平台 <noreply@example.org>", security="none"
+        host="127.0.0.1",
+        port=port,
+        sender="党建平台 <noreply@example.org>",
+        security="none",
+        allow_private=True,  # the fake server is on this machine
     )
 
 
@@ -103,7 +107,11 @@ async def test_starttls_refused_by_the_server_is_permanent(
 ) -> None:
     _, port = mailbox
     starttls = SmtpEmailAdapter(
-        host="127.0.0.1", port=port, sender="noreply@example.org", security="starttls"
+        host="127.0.0.1",
+        port=port,
+        sender="noreply@example.org",
+        security="starttls",
+        allow_private=True,
     )
     result = await starttls.send(message, Recipient(member_id=1, email="li@example.org"))
     assert result.outcome is Outcome.PERMANENT
@@ -113,3 +121,31 @@ async def test_starttls_refused_by_the_server_is_permanent(
 async def test_no_address_is_not_subscribed(email: str | None, message: Message) -> None:
     result = await adapter(free_port()).send(message, Recipient(member_id=1, email=email))
     assert result.outcome is Outcome.NOT_SUBSCRIBED
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.1", "2130706433", "0x7f000001", "0177.0.0.1", "::ffff:127.0.0.1"]
+)
+async def test_every_spelling_of_loopback_is_refused_before_connecting(
+    mailbox: tuple[Mailbox, int], host: str, message: Message
+) -> None:
+    box, port = mailbox
+    guarded = SmtpEmailAdapter(host=host, port=port, sender="noreply@example.org", security="none")
+
+    result = await guarded.send(message, Recipient(member_id=1, email="li@example.org"))
+
+    assert result.outcome is Outcome.PERMANENT
+    assert result.detail.startswith("email: refused: "), result.detail
+    assert box.received == []
+
+
+async def test_a_host_that_resolves_to_a_private_address_is_refused(message: Message) -> None:
+    guarded = SmtpEmailAdapter(
+        host="smtp.example.org",
+        port=465,
+        sender="noreply@example.org",
+        resolver=FakeResolver(**{"smtp.example.org": ["192.168.1.20"]}),
+    )
+    result = await guarded.send(message, Recipient(member_id=1, email="li@example.org"))
+    assert result.outcome is Outcome.PERMANENT
+    assert "smtp.example.org resolves to non-public 192.168.1.20" in result.detail

@@ -3,12 +3,9 @@ that are not public addresses (OWASP API7, SSRF) unless development allows them.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
-import socket
-from typing import Any
 
 import httpx
 import pytest
@@ -17,47 +14,37 @@ from app.config import Environment, Settings
 from app.kit.clock import FrozenClock
 from app.notify.channels.base import Message, Outcome, Recipient
 from app.notify.channels.webhook import WebhookAdapter
-from tests.notify.channels.conftest import SENT_AT, Handler, Upstream, answer, raising
+from tests.notify.channels.conftest import (
+    SENT_AT,
+    FakeResolver,
+    Handler,
+    Upstream,
+    answer,
+    raising,
+)
 
 SECRET = "hook-secret"
 PUBLIC_IP = "93.184.216.34"
 
 
 async def send(
-    url: str, message: Message, handler: Handler | None = None, *, allow_private: bool = False
+    url: str,
+    message: Message,
+    handler: Handler | None = None,
+    *,
+    allow_private: bool = False,
+    dns: FakeResolver | None = None,
 ) -> Upstream:
     upstream = Upstream(handler or (lambda _: httpx.Response(204)))
-    async with upstream.client() as http:
-        adapter = WebhookAdapter(
-            http, url=url, secret=SECRET, clock=FrozenClock(SENT_AT), allow_private=allow_private
-        )
+    async with upstream.client(guarded=True, allow_private=allow_private, resolver=dns) as http:
+        adapter = WebhookAdapter(http, url=url, secret=SECRET, clock=FrozenClock(SENT_AT))
         upstream.result = await adapter.send(message, Recipient())  # type: ignore[attr-defined]
     return upstream
 
 
 @pytest.fixture
-async def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    """Names the event loop's getaddrinfo resolves, without a network."""
-    table: dict[str, list[str]] = {}
-    loop = asyncio.get_running_loop()
-    real = loop.getaddrinfo
-
-    async def getaddrinfo(host: str, port: Any, **kwargs: Any) -> list[Any]:
-        if host not in table:
-            return await real(host, port, **kwargs)
-        return [
-            (
-                socket.AF_INET6 if ":" in ip else socket.AF_INET,
-                socket.SOCK_STREAM,
-                6,
-                "",
-                (ip, port),
-            )
-            for ip in table[host]
-        ]
-
-    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
-    return table
+def dns() -> FakeResolver:
+    return FakeResolver()
 
 
 async def test_delivers_signed_json(message: Message) -> None:
@@ -78,11 +65,9 @@ async def test_delivers_signed_json(message: Message) -> None:
     assert request.headers["x-notification-id"] == "7"
 
 
-async def test_request_goes_to_the_checked_address(
-    message: Message, dns: dict[str, list[str]]
-) -> None:
-    dns["hooks.example.com"] = [PUBLIC_IP]
-    upstream = await send("https://hooks.example.com:8443/in?team=1", message)
+async def test_request_goes_to_the_checked_address(message: Message, dns: FakeResolver) -> None:
+    dns.names["hooks.example.com"] = [PUBLIC_IP]
+    upstream = await send("https://hooks.example.com:8443/in?team=1", message, dns=dns)
 
     request = upstream.requests[0]
     assert upstream.result.outcome is Outcome.DELIVERED  # type: ignore[attr-defined]
@@ -105,6 +90,10 @@ async def test_request_goes_to_the_checked_address(
         "http://0.0.0.0/hook",
         "http://224.0.0.1/hook",
         "http://localhost:8080/hook",
+        "http://127.1/hook",
+        "http://2130706433/hook",
+        "http://0x7f000001/hook",
+        "http://example.com@127.0.0.1/hook",
     ],
 )
 async def test_refuses_non_public_targets(url: str, message: Message) -> None:
@@ -113,11 +102,9 @@ async def test_refuses_non_public_targets(url: str, message: Message) -> None:
     assert upstream.requests == []
 
 
-async def test_refuses_a_name_with_any_private_address(
-    message: Message, dns: dict[str, list[str]]
-) -> None:
-    dns["mixed.example.com"] = [PUBLIC_IP, "10.0.0.5"]
-    upstream = await send("http://mixed.example.com/hook", message)
+async def test_refuses_a_name_with_any_private_address(message: Message, dns: FakeResolver) -> None:
+    dns.names["mixed.example.com"] = [PUBLIC_IP, "10.0.0.5"]
+    upstream = await send("http://mixed.example.com/hook", message, dns=dns)
     assert upstream.result.outcome is Outcome.PERMANENT  # type: ignore[attr-defined]
     assert "10.0.0.5" in upstream.result.detail  # type: ignore[attr-defined]
     assert upstream.requests == []
@@ -135,10 +122,10 @@ async def test_development_switch_allows_private_targets(message: Message) -> No
 
 
 def test_switch_is_refused_in_production() -> None:
-    with pytest.raises(ValueError, match="APP_WEBHOOK_ALLOW_PRIVATE"):
+    with pytest.raises(ValueError, match="APP_OUTBOUND_ALLOW_PRIVATE"):
         Settings(
             env=Environment.PRODUCTION,
-            webhook_allow_private=True,
+            outbound_allow_private=True,
             _env_file=None,  # type: ignore[call-arg]
         )
 
