@@ -379,3 +379,21 @@ async def test_news_reaches_no_one_who_left_and_past_read_rates_hold(scene: Scen
     await publish_article(scene, writer, "本月要闻")
     assert await count(scene, Delivery, member_id=leaving.member.id) == told
     assert await count(scene, Delivery, member_id=staying.member.id) > told
+
+
+async def test_a_departure_is_dated_today_or_earlier_with_a_known_reason(scene: Scene) -> None:
+    member = await scene.member()
+    url = f"{MEMBERS}/{member.member.id}/departure"
+    future = await scene.client.post(
+        url,
+        json=departure(left_on=(T0.date() + timedelta(days=1)).isoformat()),
+        headers=scene.secretary.headers,
+    )
+    assert future.status_code == 422
+    assert future.json()["error"]["code"] == "member.left_on_future"
+    unknown = await scene.client.post(
+        url, json=departure("vanished"), headers=scene.secretary.headers
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["code"] == "validation_failed"
+    assert await member_ids(scene, scene.secretary.headers, status="departed") == set()
