@@ -172,8 +172,12 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/members/{s.other.member.id}",
         {"name": "越权改名", "party_status": "masses", "phone": "13900000000"},
     ),
-    ("DELETE", "/api/v1/members/{member_id}"): lambda s: (
-        f"{V1}/members/{s.other.member.id}",
+    ("POST", "/api/v1/members/{member_id}/departure"): lambda s: (
+        f"{V1}/members/{s.other.member.id}/departure",
+        {"reason": "transferred_out", "left_on": "2025-01-01"},
+    ),
+    ("POST", "/api/v1/members/{member_id}/erasure"): lambda s: (
+        f"{V1}/members/{s.other.member.id}/erasure",
         None,
     ),
     # attendance

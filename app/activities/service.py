@@ -93,7 +93,11 @@ def visible_to_member(member_id: int) -> ColumnElement[bool]:
         )
     )
     nearby = exists(
-        select(Member.id).where(Member.id == member_id, in_org_subtree(Activity.org_id))
+        # Walk-in reach is for current members; one who left still sees what they were
+        # expected at (their history).
+        select(Member.id).where(
+            Member.id == member_id, Member.current(), in_org_subtree(Activity.org_id)
+        )
     )
     return or_(expected, nearby)
 
@@ -185,7 +189,7 @@ async def _default_expected(session: AsyncSession, org_id: int, org_kind: OrgKin
     column = Member.workplace_org_id if org_kind is OrgKind.SOCIAL_ORG else Member.relation_org_id
     rows = await session.scalars(
         select(Member.id)
-        .where(column.in_(subtree), Member.is_lost_contact.is_(False))
+        .where(column.in_(subtree), Member.is_lost_contact.is_(False), Member.current())
         .order_by(Member.id)
     )
     return list(rows)
@@ -215,7 +219,10 @@ async def _members_in_scope(
     wanted = list(dict.fromkeys(member_ids))
     found = set(
         await session.scalars(
-            select(Member.id).where(Member.id.in_(wanted), members_service.in_scope(member_scope))
+            # Someone who left is expected nowhere new (their record stays readable).
+            select(Member.id).where(
+                Member.id.in_(wanted), Member.current(), members_service.in_scope(member_scope)
+            )
         )
     )
     missing = [m for m in wanted if m not in found]

@@ -14,6 +14,7 @@ class Permission(enum.StrEnum):
     MEMBERS_READ = "members:read"
     MEMBERS_WRITE = "members:write"
     MEMBERS_READ_SENSITIVE = "members:read_sensitive"
+    MEMBERS_ERASE = "members:erase"  # PIPL erasure of a departed member's personal data
     ROLES_MANAGE = "roles:manage"
     ACTIVITIES_MANAGE = "activities:manage"
     ATTENDANCE_READ = "attendance:read"
@@ -49,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MEMBERS_READ,
             Permission.MEMBERS_WRITE,
             Permission.MEMBERS_READ_SENSITIVE,
+            Permission.MEMBERS_ERASE,
             Permission.ROLES_MANAGE,
             Permission.ACTIVITIES_MANAGE,
             Permission.ATTENDANCE_READ,

@@ -100,7 +100,9 @@ _SITUATION = (
         *_TERMS,
         _is_expected(_MEMBER_ID).label("expected"),
         exists(
-            select(Member.id).where(Member.id == _MEMBER_ID, in_org_subtree(Activity.org_id))
+            select(Member.id).where(
+                Member.id == _MEMBER_ID, Member.current(), in_org_subtree(Activity.org_id)
+            )
         ).label("nearby"),
         *_ATTENDANCE,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 
 class MemberNotFound(NotFound):
@@ -59,3 +59,44 @@ class IdNumberTaken(Conflict):
     code = "member.id_number_taken"
     message_zh = "该身份证号码已登记"
     message_en = "ID number already registered"
+
+
+class SelfRemoval(Forbidden):
+    """Recording one's own departure or erasure: it would end the caller's own roles."""
+
+    code = "member.self_removal"
+    message_zh = "不能将本人移出组织，请由上级组织办理"
+    message_en = "You cannot remove yourself; ask the organization above"
+
+
+class AlreadyDeparted(Conflict):
+    code = "member.already_departed"
+    message_zh = "该党员已登记离开"
+    message_en = "The member has already left"
+
+
+class LeftOnInFuture(Unprocessable):
+    code = "member.left_on_future"
+    message_zh = "离开日期不能晚于今天"
+    message_en = "The leaving date is in the future"
+
+
+class HoldsRoles(Conflict):
+    """The member holds roles the caller may not end (details.role_ids): those are the
+    organization above's to take back first."""
+
+    code = "member.holds_roles"
+    message_zh = "该党员担任的职务须先由上级组织免去"
+    message_en = "The member holds roles the organization above must end first"
+
+
+class NotDeparted(Conflict):
+    code = "member.not_departed"
+    message_zh = "须先登记离开，再注销个人信息"
+    message_en = "Record the departure before erasing personal data"
+
+
+class AlreadyErased(Conflict):
+    code = "member.already_erased"
+    message_zh = "该党员的个人信息已注销"
+    message_en = "The member's personal data is already erased"

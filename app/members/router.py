@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query
 
-from app.auth.dependencies import MembersReader, MembersWriter, SensitiveReader
+from app.auth.dependencies import MembersEraser, MembersReader, MembersWriter, SensitiveReader
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
@@ -14,17 +14,30 @@ from app.kit.types import IdPath, IdQuery
 from app.kit.validation import SearchText
 from app.members import service
 from app.members.errors import (
+    AlreadyDeparted,
+    AlreadyErased,
     BirthDateInFuture,
     BirthDateMismatch,
+    HoldsRoles,
     IdNumberTaken,
     JoinedBeforeBirth,
     JoinedInFuture,
+    LeftOnInFuture,
     MemberNotFound,
+    NotDeparted,
     OrgRequired,
     RelationNotBranch,
+    SelfRemoval,
     WorkplaceNotSocialOrg,
 )
-from app.members.schemas import MemberCreate, MemberRead, MemberSensitive, MemberUpdate
+from app.members.schemas import (
+    DepartureCreate,
+    MemberCreate,
+    MemberRead,
+    MemberSensitive,
+    MemberUpdate,
+    RosterStatus,
+)
 from app.models.members import PartyStatus
 from app.observability import request_id_var
 from app.orgs.errors import OrgNotFound
@@ -54,21 +67,26 @@ async def search_members(
     q: Annotated[SearchText | None, Query(description="Name contains")] = None,
     org_id: IdQuery = None,
     party_status: PartyStatus | None = None,
+    status: Annotated[
+        RosterStatus, Query(description="`current` (default): not departed; `departed`; `all`")
+    ] = RosterStatus.CURRENT,
 ) -> Page[MemberRead]:
-    """Members in the caller's scope, by name, organization subtree or party status."""
+    """Members in the caller's scope, by name, organization subtree or party status; those
+    who have left only when asked for."""
     members = await service.search(
         session,
         caller.scope(Permission.MEMBERS_READ),
         name_contains=q,
         org_id=org_id,
         party_status=party_status,
+        status=status,
         after_id=page.after,
         limit=page.size + 1,
     )
     return paginate(MemberRead, members, page)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=responses(*_RECORD_ERRORS))
+@router.post("", status_code=201, responses=responses(*_RECORD_ERRORS))
 async def create_member(
     body: MemberCreate, caller: MembersWriter, session: DbSession, runtime: RuntimeDep
 ) -> MemberRead:
@@ -130,10 +148,51 @@ async def update_member(
     return MemberRead.model_validate(member)
 
 
-@router.delete(
-    "/{member_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(MemberNotFound)
+@router.post(
+    "/{member_id}/departure",
+    responses=responses(MemberNotFound, SelfRemoval, AlreadyDeparted, LeftOnInFuture, HoldsRoles),
 )
-async def delete_member(member_id: IdPath, caller: MembersWriter, session: DbSession) -> Response:
-    """Remove a member record entered by mistake."""
-    await service.delete(session, caller.scope(Permission.MEMBERS_WRITE), member_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+async def record_departure(
+    member_id: IdPath,
+    body: DepartureCreate,
+    caller: MembersWriter,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> MemberRead:
+    """Record that a member left (转出, 迁离, 去世, 退党, …): the record and its history stay
+    and past figures hold; the member leaves current lists, new activities and notifications.
+    Their roles end (those the caller could not revoke must be ended by the organization
+    above first); nobody records their own departure. A member is no longer deleted."""
+    member = await service.depart(
+        session,
+        caller.scope(Permission.MEMBERS_WRITE),
+        caller.scope(Permission.ROLES_MANAGE),
+        member_id,
+        body,
+        caller=caller,
+        request_id=request_id_var.get(),
+        today=runtime.today(),
+        now=runtime.clock.now(),
+    )
+    return MemberRead.model_validate(member)
+
+
+@router.post(
+    "/{member_id}/erasure",
+    responses=responses(MemberNotFound, SelfRemoval, NotDeparted, AlreadyErased),
+)
+async def erase_member(
+    member_id: IdPath, caller: MembersEraser, session: DbSession, runtime: RuntimeDep
+) -> MemberRead:
+    """PIPL erasure on the person's request, once their departure is recorded: name, phone,
+    ID number, e-mail, dates and their WeChat account are deleted; the record stays as
+    「已注销」 so the figures it counts in hold. Audited."""
+    member = await service.erase(
+        session,
+        caller.scope(Permission.MEMBERS_ERASE),
+        member_id,
+        caller=caller,
+        request_id=request_id_var.get(),
+        now=runtime.clock.now(),
+    )
+    return MemberRead.model_validate(member)

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.kit.masking import mask_phone
 from app.kit.types import DbId
-from app.kit.validation import IdNumber, MobilePhone, Name
-from app.models.members import Gender, PartyStatus
+from app.kit.validation import IdNumber, MobilePhone, Name, NoControlChars
+from app.models.members import DEPARTURE_LABELS, DepartureReason, Gender, PartyStatus
 
 EarliestDate = date(1900, 1, 1)
 
@@ -44,6 +46,42 @@ class MemberUpdate(MemberFields):
     party_status: PartyStatus | None = None
 
 
+class RosterStatus(enum.StrEnum):
+    """Which members a roster list shows: those who are there now by default."""
+
+    CURRENT = "current"
+    DEPARTED = "departed"
+    ALL = "all"
+
+
+_REASONS_DOC = "; ".join(f"`{reason.value}` {label}" for reason, label in DEPARTURE_LABELS.items())
+
+
+class DepartureCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: DepartureReason = Field(description=f"Why the member left: {_REASONS_DOC}")
+    left_on: date = Field(ge=EarliestDate, description="The day they left (today or earlier)")
+    note: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+            NoControlChars,
+        ]
+        | None
+    ) = Field(default=None, description="e.g. the branch the relation went to")
+
+
+class DepartureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    left_on: date
+    reason: DepartureReason
+    reason_label: str = Field(description="The reason in Chinese, e.g. 组织关系转出")
+    note: str | None
+    recorded_at: datetime
+
+
 class MemberRead(BaseModel):
     """A member as everyone who may read the roster sees them: the phone and the ID number
     masked. Only ``MemberSensitive`` carries them whole."""
@@ -65,6 +103,12 @@ class MemberRead(BaseModel):
     is_mobile: bool
     is_lost_contact: bool
     has_account: bool = Field(description="Has signed in to the mini-program")
+    departure: DepartureRead | None = Field(
+        description="Set once the member has left; their history stays with the record"
+    )
+    erased: bool = Field(
+        description="Personal data erased on request (PIPL); the record stays for the figures"
+    )
     created_at: datetime
     updated_at: datetime
 

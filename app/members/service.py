@@ -7,26 +7,47 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, or_, select
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.scope import Scope
+from app.auth.scope import Principal, Scope
 from app.kit.crypto import FieldCipher
 from app.kit.identifiers import id_number_birth_date
 from app.kit.masking import mask_id_number
 from app.members.errors import (
+    AlreadyDeparted,
+    AlreadyErased,
     BirthDateInFuture,
     BirthDateMismatch,
+    HoldsRoles,
     IdNumberTaken,
     JoinedBeforeBirth,
     JoinedInFuture,
+    LeftOnInFuture,
     MemberNotFound,
+    NotDeparted,
     OrgRequired,
     RelationNotBranch,
+    SelfRemoval,
     WorkplaceNotSocialOrg,
 )
-from app.members.schemas import MemberCreate, MemberUpdate
-from app.models import AuditEvent, Member, Organization, OrgClosure, OrgKind, PartyStatus
+from app.members.schemas import DepartureCreate, MemberCreate, MemberUpdate, RosterStatus
+from app.models import (
+    Account,
+    Activity,
+    AuditEvent,
+    Delivery,
+    DeliveryStatus,
+    ExpectedAttendee,
+    LeaveRequest,
+    Member,
+    Organization,
+    OrgClosure,
+    OrgKind,
+    PartyStatus,
+    RoleAssignment,
+)
 from app.models.orgs import BRANCH_KINDS
 from app.orgs import service as orgs_service
 
@@ -41,6 +62,20 @@ _NULLABLE_FIELDS = (
     "workplace_org_id",
 )
 _REQUIRED_FIELDS = ("name", "party_status", "is_mobile", "is_lost_contact")
+ERASED_NAME = "已注销"
+# What an erasure clears: everything that names or reaches the person. Kept: the party
+# status and organizations, which the figures count by.
+_ERASED_FIELDS = (
+    "gender",
+    "birth_date",
+    "phone",
+    "email",
+    "id_number_cipher",
+    "id_number_hash",
+    "id_number_masked",
+    "joined_party_on",
+    "departure_note",
+)
 
 
 @dataclass(frozen=True)
@@ -184,10 +219,165 @@ async def update(
     return member
 
 
-async def delete(session: AsyncSession, scope: Scope, member_id: int) -> None:
+def _audit(
+    member: Member,
+    action: str,
+    details: dict[str, object],
+    actor: Principal,
+    request_id: str | None,
+    now: datetime,
+) -> AuditEvent:
+    return AuditEvent(
+        actor_account_id=actor.account_id,
+        action=action,
+        object_type="member",
+        object_id=member.id,
+        org_id=member.relation_org_id or member.workplace_org_id,
+        request_id=request_id,
+        details=details,
+        created_at=now,
+    )
+
+
+async def depart(
+    session: AsyncSession,
+    scope: Scope,
+    roles_scope: Scope,
+    member_id: int,
+    body: DepartureCreate,
+    *,
+    caller: Principal,
+    request_id: str | None,
+    today: date,
+    now: datetime,
+) -> Member:
+    """Records that the member left. The row and every history row stay (attendance, leave,
+    reads), so past figures hold; the member's roles end, and so does their place on the
+    expected lists of activities that have not started."""
+    # One's own record is refused before it is looked for: in scope or not, the answer is
+    # the same.
+    if member_id == caller.member_id:
+        raise SelfRemoval()
     member = await get_in_scope(session, scope, member_id)
-    await session.delete(member)
+    if member.departed_at is not None:
+        raise AlreadyDeparted()
+    if body.left_on > today:
+        raise LeftOnInFuture()
+    roles = (
+        await session.scalars(
+            select(RoleAssignment)
+            .where(RoleAssignment.member_id == member.id)
+            .order_by(RoleAssignment.id)
+        )
+    ).all()
+    # A role the caller could not revoke is the organization above's to end first: a
+    # secretary must not take a committee's admin off the roster by recording a departure.
+    endable = set(
+        await session.scalars(
+            select(RoleAssignment.id).where(
+                RoleAssignment.member_id == member.id,
+                RoleAssignment.org_id.is_not(None),
+                roles_scope.covers(RoleAssignment.org_id),
+            )
+        )
+    )
+    kept = [role.id for role in roles if role.id not in endable]
+    if kept:
+        raise HoldsRoles(details={"role_ids": kept})
+    upcoming = select(Activity.id).where(Activity.starts_at > now)
+    dropped = (
+        await session.scalars(
+            delete(ExpectedAttendee)
+            .where(
+                ExpectedAttendee.member_id == member.id, ExpectedAttendee.activity_id.in_(upcoming)
+            )
+            .returning(ExpectedAttendee.activity_id)
+        )
+    ).all()
+    await session.execute(
+        sa.update(Delivery)
+        .where(Delivery.member_id == member.id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SKIPPED, last_error="member departed")
+    )
+    session.add(
+        _audit(
+            member,
+            "member.depart",
+            {
+                "reason": body.reason.value,
+                "left_on": body.left_on.isoformat(),
+                "ended_roles": [{"role": r.role.value, "org_id": r.org_id} for r in roles],
+                "dropped_from_activities": sorted(dropped),
+            },
+            caller,
+            request_id,
+            now,
+        )
+    )
+    for role in roles:
+        await session.delete(role)
+    member.left_on = body.left_on
+    member.departure_reason = body.reason
+    member.departure_note = body.note
+    member.departed_at = now
+    member.departed_by_account_id = caller.account_id
+    member.updated_at = now
     await session.flush()
+    return member
+
+
+async def erase(
+    session: AsyncSession,
+    scope: Scope,
+    member_id: int,
+    *,
+    caller: Principal,
+    request_id: str | None,
+    now: datetime,
+) -> Member:
+    """PIPL erasure (删除个人信息) of a departed member: the personal fields are cleared and
+    the WeChat account deleted; the row stays under a placeholder name, so the attendance,
+    leave and reading rows it anchors, and every figure counted from them, hold."""
+    # One's own record is refused before it is looked for: in scope or not, the answer is
+    # the same.
+    if member_id == caller.member_id:
+        raise SelfRemoval()
+    member = await get_in_scope(session, scope, member_id)
+    if member.departed_at is None:
+        raise NotDeparted()
+    if member.erased_at is not None:
+        raise AlreadyErased()
+    account_id = member.account_id
+    member.name = ERASED_NAME
+    for name in _ERASED_FIELDS:
+        setattr(member, name, None)
+    member.account_id = None
+    member.erased_at = member.updated_at = now
+    # Reasons for leave are the member's own words (often about health): cleared too.
+    await session.execute(
+        sa.update(LeaveRequest)
+        .where(LeaveRequest.member_id == member.id)
+        .values(reason=ERASED_NAME)
+    )
+    await session.flush()
+    if account_id is not None:
+        await session.execute(delete(Account).where(Account.id == account_id))
+    session.add(
+        _audit(
+            member,
+            "member.erase",
+            # What was erased, never its values.
+            {
+                "fields": ["name", *_ERASED_FIELDS, "leave_reasons"],
+                "account_deleted": account_id is not None,
+            },
+            caller,
+            request_id,
+            now,
+        )
+    )
+    await session.flush()
+    return member
 
 
 async def search(
@@ -197,10 +387,15 @@ async def search(
     name_contains: str | None,
     org_id: int | None,
     party_status: PartyStatus | None,
+    status: RosterStatus = RosterStatus.CURRENT,
     after_id: int | None,
     limit: int,
 ) -> Sequence[Member]:
     query = select(Member).where(in_scope(scope))
+    if status is RosterStatus.CURRENT:
+        query = query.where(Member.current())
+    elif status is RosterStatus.DEPARTED:
+        query = query.where(~Member.current())
     if org_id is not None:
         await orgs_service.get_in_scope(session, scope, org_id)
         subtree = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org_id)

@@ -21,7 +21,14 @@ from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.idempotency import IdempotencyKey
 from app.models.identity import Account, RefreshToken, WechatAccessToken
-from app.models.members import Gender, Member, PartyStatus, Role, RoleAssignment
+from app.models.members import (
+    DepartureReason,
+    Gender,
+    Member,
+    PartyStatus,
+    Role,
+    RoleAssignment,
+)
 from app.models.news import (
     ArticleStatus,
     BodyFormat,
@@ -73,6 +80,7 @@ __all__ = [
     "CheckInMethod",
     "Delivery",
     "DeliveryStatus",
+    "DepartureReason",
     "ExpectedAttendee",
     "Gender",
     "IdempotencyKey",

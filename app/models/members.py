@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TimestampMixin, str_enum
@@ -21,6 +22,44 @@ class PartyStatus(enum.StrEnum):
 class Gender(enum.StrEnum):
     MALE = "male"
     FEMALE = "female"
+
+
+class DepartureReason(enum.StrEnum):
+    """Why a member left the roster. Closed: each is a distinct act in party practice, and
+    the oversight figures may count them apart."""
+
+    TRANSFERRED_OUT = "transferred_out"  # 组织关系转出 (to a party organization elsewhere)
+    MOVED_AWAY = "moved_away"  # 离职或迁离 (left the workplace, moved out of the area)
+    DECEASED = "deceased"  # 去世
+    WITHDREW = "withdrew"  # 退党
+    EXPELLED = "expelled"  # 开除党籍
+    STRUCK_OFF = "struck_off"  # 除名 (e.g. out of contact for over six months)
+    PROBATION_CANCELLED = "probation_cancelled"  # 取消预备党员资格
+
+
+DEPARTURE_LABELS: dict[DepartureReason, str] = {
+    DepartureReason.TRANSFERRED_OUT: "组织关系转出",
+    DepartureReason.MOVED_AWAY: "离职或迁离",
+    DepartureReason.DECEASED: "去世",
+    DepartureReason.WITHDREW: "退党",
+    DepartureReason.EXPELLED: "开除党籍",
+    DepartureReason.STRUCK_OFF: "除名",
+    DepartureReason.PROBATION_CANCELLED: "取消预备党员资格",
+}
+
+
+@dataclass(frozen=True)
+class Departure:
+    """A member's recorded departure, as a response shows it."""
+
+    left_on: date
+    reason: DepartureReason
+    note: str | None
+    recorded_at: datetime
+
+    @property
+    def reason_label(self) -> str:
+        return DEPARTURE_LABELS[self.reason]
 
 
 class Role(enum.StrEnum):
@@ -53,6 +92,39 @@ class Member(TimestampMixin, Base):
     workplace_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     is_mobile: Mapped[bool] = mapped_column(default=False)  # 流动党员
     is_lost_contact: Mapped[bool] = mapped_column(default=False)  # 失联
+    # A departure (离开): the row and its history stay, so past figures hold; the member
+    # drops out of everything that means "current". Set together, by the departure service.
+    left_on: Mapped[date | None]
+    departure_reason: Mapped[DepartureReason | None] = mapped_column(
+        str_enum(DepartureReason, "departure_reason")
+    )
+    departure_note: Mapped[str | None] = mapped_column(String(200))
+    departed_at: Mapped[datetime | None]  # when it was recorded: the clock's now
+    # Who recorded it, like the audit trail's actor: a number, not a key, so it outlives them.
+    departed_by_account_id: Mapped[int | None]
+    # PIPL erasure: personal fields cleared, the row kept for the figures.
+    erased_at: Mapped[datetime | None]
+
+    @classmethod
+    def current(cls) -> ColumnElement[bool]:
+        """SQL: the member has not left (what "the members of a branch" means today)."""
+        return cls.departed_at.is_(None)
+
+    @classmethod
+    def current_at(cls, moment: datetime) -> ColumnElement[bool]:
+        """SQL: the member had not yet left at ``moment`` (by when the departure was recorded,
+        so a backdated ``left_on`` rewrites no figure already shown)."""
+        return cls.departed_at.is_(None) | (cls.departed_at > moment)
+
+    @property
+    def departure(self) -> Departure | None:
+        if self.departed_at is None or self.left_on is None or self.departure_reason is None:
+            return None
+        return Departure(self.left_on, self.departure_reason, self.departure_note, self.departed_at)
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def has_account(self) -> bool:

@@ -309,7 +309,9 @@ async def stats(
     session: AsyncSession, scope: Scope, article_id: int, *, after_id: int | None, limit: int
 ) -> Stats:
     article = await load_audience(session, await get_in_scope(session, scope, article_id))
-    people = audience_members(article.audience_org_ids, article.audience_statuses)
+    people = audience_members(
+        article.audience_org_ids, article.audience_statuses, as_of=article.published_at
+    )
     audience = await session.scalar(select(func.count()).select_from(people.subquery())) or 0
     readers, seconds = (
         await session.execute(

@@ -45,12 +45,17 @@ TEXT_FIELDS = ("title", "summary", "cover_url", "category", "tags")
 DETAIL_PAGE = "pages/news/detail?id={id}"
 
 
-def audience_members(org_ids: Sequence[int], statuses: Sequence[PartyStatus]) -> Select[int]:
+def audience_members(
+    org_ids: Sequence[int], statuses: Sequence[PartyStatus], *, as_of: datetime | None
+) -> Select[int]:
     """Member ids the article is aimed at, as one set-based SELECT: their relation or their
-    workplace lies in a targeted subtree and their party status is targeted."""
+    workplace lies in a targeted subtree, their party status is targeted, and they had not
+    left by ``as_of`` (the publication: a later departure leaves its read rate as it was;
+    None: they are current)."""
     subtree = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id.in_(org_ids))
     return select(Member.id).where(
         Member.party_status.in_(statuses),
+        Member.current() if as_of is None else Member.current_at(as_of),
         or_(Member.relation_org_id.in_(subtree), Member.workplace_org_id.in_(subtree)),
     )
 
@@ -218,7 +223,7 @@ async def _publish_now(
         source=push_source(article.id),
         title=article.title,
         body=article.summary,
-        recipients=audience_members(article.audience_org_ids, article.audience_statuses),
+        recipients=audience_members(article.audience_org_ids, article.audience_statuses, as_of=now),
         now=now,
         org_id=article.org_id,
         page=DETAIL_PAGE.format(id=article.id),

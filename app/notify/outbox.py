@@ -144,7 +144,8 @@ async def notify(
                 literal(now, type_=Delivery.created_at.type),
             )
             .select_from(people)
-            .join(Member, Member.id == member_id)
+            # Nobody who has left is notified (their pending deliveries end with the departure).
+            .join(Member, and_(Member.id == member_id, Member.current()))
             .outerjoin(
                 NotificationPreference,
                 and_(

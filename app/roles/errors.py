@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 
 class RoleNotFound(NotFound):
@@ -32,3 +32,12 @@ class RoleAlreadyHeld(Conflict):
     code = "role.already_held"
     message_zh = "该成员已担任此角色"
     message_en = "The member already holds this role"
+
+
+class OwnLastManagingRole(Forbidden):
+    """Revoking one's own role when no other secretary, committee-admin or system-admin role
+    is left: the caller would lock themselves out; the organization above does it."""
+
+    code = "role.own_last_managing"
+    message_zh = "不能免去本人最后一个管理职务，请由上级组织办理"
+    message_en = "You cannot revoke your own last managing role; ask the organization above"

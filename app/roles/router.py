@@ -8,10 +8,17 @@ from app.db import DbSession, ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit.types import IdPath
-from app.members.errors import MemberNotFound
+from app.members.errors import AlreadyDeparted, MemberNotFound
+from app.observability import request_id_var
 from app.orgs.errors import OrgNotFound
 from app.roles import service
-from app.roles.errors import InvalidOrgKind, RoleAlreadyHeld, RoleNotFound, RoleNotGrantable
+from app.roles.errors import (
+    InvalidOrgKind,
+    OwnLastManagingRole,
+    RoleAlreadyHeld,
+    RoleNotFound,
+    RoleNotGrantable,
+)
 from app.roles.schemas import RoleAssignmentRead, RoleGrant
 from app.runtime import RuntimeDep
 
@@ -31,7 +38,12 @@ async def list_roles(
     "/orgs/{org_id}/roles",
     status_code=status.HTTP_201_CREATED,
     responses=responses(
-        OrgNotFound, RoleNotGrantable, InvalidOrgKind, MemberNotFound, RoleAlreadyHeld
+        OrgNotFound,
+        RoleNotGrantable,
+        InvalidOrgKind,
+        MemberNotFound,
+        AlreadyDeparted,
+        RoleAlreadyHeld,
     ),
 )
 async def grant_role(
@@ -53,9 +65,18 @@ async def grant_role(
 @router.delete(
     "/roles/{role_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(RoleNotFound),
+    responses=responses(RoleNotFound, OwnLastManagingRole),
 )
-async def revoke_role(role_id: IdPath, caller: RolesManager, session: DbSession) -> Response:
-    """Take a role back."""
-    await service.revoke(session, caller.scope(Permission.ROLES_MANAGE), role_id)
+async def revoke_role(
+    role_id: IdPath, caller: RolesManager, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Take a role back (audited); nobody revokes their own last managing role."""
+    await service.revoke(
+        session,
+        caller.scope(Permission.ROLES_MANAGE),
+        role_id,
+        caller=caller,
+        request_id=request_id_var.get(),
+        now=runtime.clock.now(),
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,12 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from app.auth.scope import Scope
+from app.auth.scope import Principal, Scope
 from app.members import service as members_service
-from app.models import OrgKind, Role, RoleAssignment
+from app.members.errors import AlreadyDeparted
+from app.models import AuditEvent, OrgKind, Role, RoleAssignment
 from app.models.orgs import BRANCH_KINDS
 from app.orgs import service as orgs_service
-from app.roles.errors import InvalidOrgKind, RoleAlreadyHeld, RoleNotFound, RoleNotGrantable
+from app.roles.errors import (
+    InvalidOrgKind,
+    OwnLastManagingRole,
+    RoleAlreadyHeld,
+    RoleNotFound,
+    RoleNotGrantable,
+)
 
 # Which organizations each role can be held on.
 ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
@@ -23,6 +30,8 @@ ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind]] = {
     Role.INSTRUCTOR: frozenset(OrgKind),
     Role.COMMITTEE_ADMIN: frozenset({OrgKind.COMMITTEE}),
 }
+# The roles that run an organization; an instructor guides but does not manage.
+MANAGING_ROLES = frozenset({Role.SECRETARY, Role.COMMITTEE_ADMIN, Role.SYSTEM_ADMIN})
 
 
 async def get_in_scope(session: AsyncSession, scope: Scope, assignment_id: int) -> RoleAssignment:
@@ -70,6 +79,8 @@ async def grant(
     if org.kind not in allowed:
         raise InvalidOrgKind(details={"role": role.value, "org_kind": org.kind.value})
     member = await members_service.get_in_scope(session, member_scope, member_id)
+    if member.departed_at is not None:
+        raise AlreadyDeparted()
     existing = await session.scalar(
         select(RoleAssignment.id).where(
             RoleAssignment.member_id == member.id,
@@ -87,7 +98,35 @@ async def grant(
     return assignment
 
 
-async def revoke(session: AsyncSession, scope: Scope, assignment_id: int) -> None:
+async def revoke(
+    session: AsyncSession,
+    scope: Scope,
+    assignment_id: int,
+    *,
+    caller: Principal,
+    request_id: str | None,
+    now: datetime,
+) -> None:
     assignment = await get_in_scope(session, scope, assignment_id)
+    if assignment.member_id == caller.member_id and assignment.role in MANAGING_ROLES:
+        others = [
+            held
+            for held in caller.roles
+            if held[0] in MANAGING_ROLES and held != (assignment.role, assignment.org_id)
+        ]
+        if not others:
+            raise OwnLastManagingRole()
+    session.add(
+        AuditEvent(
+            actor_account_id=caller.account_id,
+            action="role.revoke",
+            object_type="role_assignment",
+            object_id=assignment.id,
+            org_id=assignment.org_id,
+            request_id=request_id,
+            details={"member_id": assignment.member_id, "role": assignment.role.value},
+            created_at=now,
+        )
+    )
     await session.delete(assignment)
     await session.flush()

@@ -166,7 +166,11 @@ async def test_sibling_members_are_not_found_and_untouched(
                 json={"name": "被改名", "party_status": "masses", "phone": "13900000000"},
                 headers=actor.headers,
             ),
-            await client.delete(f"{MEMBERS}/{victim.id}", headers=actor.headers),
+            await client.post(
+                f"{MEMBERS}/{victim.id}/departure",
+                json={"reason": "transferred_out", "left_on": "2025-01-01"},
+                headers=actor.headers,
+            ),
         ):
             assert response.status_code == 404, response.text
             assert error_code(response) == "member.not_found"
@@ -264,7 +268,7 @@ async def test_cursor_pagination_walks_every_member_once(
     assert error_code(bad) == "pagination.invalid_cursor"
 
 
-async def test_create_patch_and_delete(
+async def test_create_patch_and_depart(
     client: httpx.AsyncClient, factory: Factory, app: FastAPI, responses: list[httpx.Response]
 ) -> None:
     world = await build_world(factory)
@@ -356,12 +360,19 @@ async def test_create_patch_and_delete(
     assert row.id_number_cipher is not None
     assert app.state.runtime.cipher.decrypt(row.id_number_cipher, context=ID_CONTEXT) == new_id
 
-    deleted = await client.delete(f"{MEMBERS}/{body['id']}", headers=secretary.headers)
-    assert deleted.status_code == 204
-    assert await member_row(app, body["id"]) is None
-    gone = await client.get(f"{MEMBERS}/{body['id']}", headers=secretary.headers)
-    assert gone.status_code == 404
-    assert error_code(gone) == "member.not_found"
+    # A member is not deleted: they leave, and the record stays readable.
+    assert body["departure"] is None
+    departed = await client.post(
+        f"{MEMBERS}/{body['id']}/departure",
+        json={"reason": "withdrew", "left_on": "2025-01-01"},
+        headers=secretary.headers,
+    )
+    assert departed.status_code == 200, departed.text
+    assert departed.json()["departure"]["reason_label"] == "退党"
+    assert await member_row(app, body["id"]) is not None
+    kept = await client.get(f"{MEMBERS}/{body['id']}", headers=secretary.headers)
+    assert kept.status_code == 200
+    assert kept.json()["departure"]["left_on"] == "2025-01-01"
     assert_nothing_unmasked(responses)
 
 

@@ -274,7 +274,15 @@ async def test_ids_out_of_range_are_422_everywhere(
         (client.get(f"{MEMBERS}/{TOO_BIG}", headers=h), "member_id"),
         (client.get(f"{MEMBERS}/{TOO_BIG}/sensitive", headers=h), "member_id"),
         (client.patch(f"{MEMBERS}/{TOO_BIG}", json={"name": "x"}, headers=h), "member_id"),
-        (client.delete(f"{MEMBERS}/{TOO_BIG}", headers=h), "member_id"),
+        (
+            client.post(
+                f"{MEMBERS}/{TOO_BIG}/departure",
+                json={"reason": "deceased", "left_on": "2025-01-01"},
+                headers=h,
+            ),
+            "member_id",
+        ),
+        (client.post(f"{MEMBERS}/{TOO_BIG}/erasure", headers=h), "member_id"),
     ]
     for attempt, param in path_cases:
         response = await attempt
