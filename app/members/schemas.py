@@ -1,25 +1,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.kit.masking import mask_phone
 from app.kit.types import DbId
-from app.kit.validation import IdNumber, MobilePhone, Name
+from app.kit.validation import IdNumber, IsoDate, Lax, MobilePhone, Name, RequestModel
 from app.models.members import Gender, PartyStatus
 
-EarliestDate = date(1900, 1, 1)
 
-
-class MemberFields(BaseModel):
-    gender: Gender | None = None
-    birth_date: date | None = Field(default=None, ge=EarliestDate)
+class MemberFields(RequestModel):
+    gender: Annotated[Gender, Lax] | None = None
+    birth_date: IsoDate | None = None
     phone: MobilePhone | None = Field(default=None, description="11-digit mainland mobile number")
     id_number: IdNumber | None = Field(
         default=None, description="18-character 居民身份证号码; stored encrypted, shown masked"
     )
-    joined_party_on: date | None = Field(default=None, ge=EarliestDate)
+    joined_party_on: IsoDate | None = None
     relation_org_id: DbId | None = Field(
         default=None, description="Branch holding the membership (组织关系所在)"
     )
@@ -34,14 +33,14 @@ class MemberCreate(MemberFields):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    party_status: PartyStatus
+    party_status: Annotated[PartyStatus, Lax]
 
 
 class MemberUpdate(MemberFields):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    party_status: PartyStatus | None = None
+    party_status: Annotated[PartyStatus, Lax] | None = None
 
 
 class MemberRead(BaseModel):
