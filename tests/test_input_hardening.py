@@ -4,6 +4,7 @@ date, true for a number, a wrong method, and a sheet of a title typed before all
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -327,3 +328,36 @@ async def test_a_wrong_method_names_every_method_of_the_path(
     assert error_code(response) == "method_not_allowed"
     allowed = {name.strip() for name in response.headers["allow"].split(",")}
     assert allowed - {"HEAD"} == served
+
+
+# --- cursors --------------------------------------------------------------------------------
+
+
+def _b64(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"after": [1, 2, 3]}',
+        '{"after": true}',
+        '{"after": 1.0}',
+        '{"after": "1"}',
+        '{"after": 1, "x": 2}',
+        '{"after": {"pinned": true, "at": "2025-06-01T00:00:00Z", "id": 3}}',
+        "[1, 2, 3]",
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/activities", "/me/activities", "/me/leave-requests", "/me/inbox", "/members"]
+)
+async def test_a_list_refuses_a_cursor_not_of_its_key(scene: Scene, path: str, raw: str) -> None:
+    headers = scene.secretary.headers
+    refused = await scene.client.get(f"{V1}{path}", params={"cursor": _b64(raw)}, headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert error_code(refused) == "pagination.invalid_cursor"
+    good = await scene.client.get(
+        f"{V1}{path}", params={"cursor": _b64('{"after": 1}')}, headers=headers
+    )
+    assert good.status_code == 200, good.text
