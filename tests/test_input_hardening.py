@@ -8,9 +8,11 @@ import base64
 import io
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from openpyxl import load_workbook
 from sqlalchemy import update
 
@@ -361,3 +363,43 @@ async def test_a_list_refuses_a_cursor_not_of_its_key(scene: Scene, path: str, r
         f"{V1}{path}", params={"cursor": _b64('{"after": 1}')}, headers=headers
     )
     assert good.status_code == 200, good.text
+
+
+# --- every request string is bounded --------------------------------------------------------
+
+
+def _unbounded(schema: dict[str, Any], components: dict[str, Any], seen: set[str]) -> list[str]:
+    """The string schemas under ``schema`` with neither a maxLength, an enum nor a format."""
+    ref = schema.get("$ref")
+    if ref is not None:
+        name = ref.rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return [f"{name}: {found}" for found in _unbounded(components[name], components, seen)]
+    found: list[str] = []
+    if schema.get("type") == "string" and not {"maxLength", "enum", "format"} & set(schema):
+        found.append(str(schema))
+    children = [*schema.get("anyOf", []), *schema.get("allOf", []), *schema.get("oneOf", [])]
+    children += [*schema.get("properties", {}).values()]
+    children += [schema[key] for key in ("items", "propertyNames") if key in schema]
+    if isinstance(schema.get("additionalProperties"), dict):
+        children.append(schema["additionalProperties"])
+    for child in children:
+        found += _unbounded(child, components, seen)
+    return found
+
+
+async def test_every_request_string_has_a_max_length(app: FastAPI) -> None:
+    document = app.openapi()
+    components = document["components"]["schemas"]
+    unbounded = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            schemas = [param["schema"] for param in operation.get("parameters", [])]
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                schemas.append(content["schema"])
+            for schema in schemas:
+                found = _unbounded(schema, components, set())
+                unbounded += [f"{method} {path}: {string}" for string in found]
+    assert unbounded == []

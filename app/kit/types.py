@@ -13,13 +13,16 @@ INT32_MAX = 2_147_483_647
 
 def _decimal_digits(value: object) -> object:
     # A query or path integer is its digits: lax mode also reads "1.0", "+1", " 1" and "1_0".
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+    # A minus stays allowed, so that -1 is refused by the bound (greater_than_equal).
+    digits = value.removeprefix("-") if isinstance(value, str) else "0"
+    if not (digits.isascii() and digits.isdigit()):
         raise PydanticKnownError("int_parsing")
     return value
 
 
 Digits = BeforeValidator(_decimal_digits)
-"""For an integer in a query or a path: the text of a JSON number without sign or point."""
+"""For an integer in a query or a path: the text of a JSON integer, no plus, point nor
+space."""
 
 DbId = Annotated[int, Strict(), Field(ge=1, le=INT32_MAX)]
 IdPath = Annotated[int, Path(ge=1, le=INT32_MAX), Digits]

@@ -60,7 +60,7 @@ class ArticleCreate(RequestModel):
     body_format: Annotated[BodyFormat, Lax] = BodyFormat.MARKDOWN
     cover_url: CoverUrl | None = None
     category: Annotated[NewsCategory, Lax]
-    tags: Tags = Field(default_factory=list)
+    tags: Tags = Field(default=[])
     org_id: DbId | None = Field(
         default=None, description="Publishing organization; default: the first audience org"
     )

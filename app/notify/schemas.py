@@ -33,7 +33,9 @@ class MarkedRead(BaseModel):
 
 
 # "HH:MM", local to the display time zone: a wall-clock time, so no offset.
-ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+ClockTime = Annotated[
+    str, StringConstraints(max_length=5, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+]
 
 
 class QuietHoursBody(RequestModel):
