@@ -19,6 +19,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.kit.allowed_methods import allow_header
+
 logger = logging.getLogger("app.errors")
 
 
@@ -300,6 +302,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if error is None:
             logger.error("unexpected HTTP error %s: %s", exc.status_code, exc.detail)
             return error_response(request, InternalError())
+        if exc.status_code == 405:
+            return error_response(request, error(headers=allow_header(request, exc.headers)))
         return error_response(request, error(headers=exc.headers))
 
     @app.exception_handler(DBAPIError)

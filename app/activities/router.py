@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Response, status
-from pydantic import AwareDatetime
 
 from app.activities import service
 from app.activities.errors import (
@@ -30,6 +29,7 @@ from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
+from app.kit.validation import Moment
 from app.members.errors import MemberNotFound
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
@@ -66,8 +66,8 @@ async def list_activities(
     runtime: RuntimeDep,
     page: PageParams,
     org_id: IdQuery = None,
-    starts_from: AwareDatetime | None = None,
-    starts_before: AwareDatetime | None = None,
+    starts_from: Moment | None = None,
+    starts_before: Moment | None = None,
 ) -> Page[ActivityRead]:
     """Activities of the organizations the caller manages, newest first."""
     found = await service.list_managed(

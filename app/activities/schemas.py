@@ -1,23 +1,15 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.kit.types import DbId
+from app.kit.validation import Lax, Moment, MultiLine, Reason200, RequestModel, Text50, Text100
 from app.models.activities import ActivityType, MassOrg, WalkInPolicy
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Title = Text100
 Latitude = Annotated[
     float, Field(ge=-90, le=90, description="WGS-84 (wx.getLocation type 'wgs84')")
 ]
@@ -26,16 +18,8 @@ Longitude = Annotated[
 ]
 
 
-def _in_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-# Times as the database gives them back, so answers and event payloads agree.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
-
-
-class Venue(BaseModel):
-    venue_name: ShortText | None = None
+class Venue(RequestModel):
+    venue_name: Text100 | None = None
     venue_latitude: Latitude | None = None
     venue_longitude: Longitude | None = None
     geofence_radius_m: int | None = Field(
@@ -51,15 +35,13 @@ class Venue(BaseModel):
 
 
 class ActivityFields(Venue):
-    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    description: Annotated[str, StringConstraints(max_length=5000), MultiLine] | None = None
     host_member_id: DbId | None = None
     recorder_member_id: DbId | None = None
     lecturer_member_id: DbId | None = Field(default=None, description="党课 lecturer, a member")
-    lecturer_name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None
-    ) = Field(default=None, description="党课 lecturer from outside")
-    walk_in_policy: WalkInPolicy | None = None
-    co_hosts: list[MassOrg] | None = Field(
+    lecturer_name: Text50 | None = Field(default=None, description="党课 lecturer from outside")
+    walk_in_policy: Annotated[WalkInPolicy, Lax] | None = None
+    co_hosts: list[Annotated[MassOrg, Lax]] | None = Field(
         default=None, max_length=3, description="工会, 妇联, 共青团"
     )
 
@@ -68,10 +50,10 @@ class ActivityCreate(ActivityFields):
     model_config = ConfigDict(extra="forbid")
 
     org_id: DbId
-    type: ActivityType
+    type: Annotated[ActivityType, Lax]
     title: Title
-    starts_at: UtcDatetime
-    ends_at: UtcDatetime
+    starts_at: Moment
+    ends_at: Moment
     expected_member_ids: list[DbId] | None = Field(
         default=None, max_length=2000, description="Default: the organization's members"
     )
@@ -86,19 +68,19 @@ class ActivityCreate(ActivityFields):
 class ActivityUpdate(ActivityFields):
     model_config = ConfigDict(extra="forbid")
 
-    type: ActivityType | None = None
+    type: Annotated[ActivityType, Lax] | None = None
     title: Title | None = None
-    starts_at: UtcDatetime | None = None
-    ends_at: UtcDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    reason: Reason200
 
 
-class ExpectedChange(BaseModel):
+class ExpectedChange(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     member_ids: list[DbId] = Field(min_length=1, max_length=500)

@@ -3,7 +3,6 @@ over a period, and the sign-in sheet."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,6 +18,7 @@ from app.db import ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit.types import IdPath
+from app.kit.validation import IsoDate
 from app.members import service as members_service
 from app.members.errors import MemberNotFound
 from app.orgs import service as orgs_service
@@ -29,9 +29,9 @@ router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["attenda
 
 # Dates are days in the display time zone (Asia/Shanghai by default), both ends included.
 PeriodStart = Annotated[
-    date | None, Query(alias="from", description="First day; a year before `to` by default")
+    IsoDate | None, Query(alias="from", description="First day; a year before `to` by default")
 ]
-PeriodEnd = Annotated[date | None, Query(description="Last day, included; today by default")]
+PeriodEnd = Annotated[IsoDate | None, Query(description="Last day, included; today by default")]
 
 
 @router.get("/activities/{activity_id}/attendance", responses=responses(ActivityNotFound))

@@ -1,5 +1,6 @@
 """The sign-in sheet (签到表) of an activity as an .xlsx workbook with Chinese headings, for
-the branch's records and for printing."""
+the branch's records and for printing. Rows go through ``xlsx.append``, which keeps what
+people typed (titles, names, reasons) from breaking the sheet or running as formulas."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from app.attendance.service import PersonState, RosterLine, RosterSummary
+from app.kit import xlsx
 from app.models import Activity, ActivityType, CheckInMethod, PartyStatus
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,15 +80,6 @@ def _remarks(line: RosterLine) -> str:
     return "；".join(notes)
 
 
-def _no_formulas(sheet: Worksheet) -> None:
-    """Names, titles and reasons are typed by people: text that begins with "=" must stay
-    text, or opening the sheet would run it as a formula."""
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-
-
 def build(
     activity: Activity,
     org_name: str,
@@ -100,20 +92,21 @@ def build(
     sheet = book.active
     assert sheet is not None  # a new workbook always has one sheet
     sheet.title = "签到表"
-    sheet.append([f"{activity.title} 签到表"])
+    xlsx.append(sheet, [f"{activity.title} 签到表"])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADINGS))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([f"组织：{org_name}", None, None, f"类型：{TYPE_NAMES[activity.type]}"])
-    sheet.append(
+    xlsx.append(sheet, [f"组织：{org_name}", None, None, f"类型：{TYPE_NAMES[activity.type]}"])
+    xlsx.append(
+        sheet,
         [
             f"时间：{_local(activity.starts_at, zone)} 至 {_local(activity.ends_at, zone)}",
             None,
             None,
             f"地点：{activity.venue_name or ''}",
-        ]
+        ],
     )
-    sheet.append(list(HEADINGS))
+    xlsx.append(sheet, list(HEADINGS))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for number, line in enumerate(lines, start=1):
@@ -122,7 +115,8 @@ def build(
         if attendance is not None and attendance.checked_out_at is not None:
             elapsed = attendance.checked_out_at - attendance.checked_in_at
             duration = int(elapsed.total_seconds() // 60)
-        sheet.append(
+        xlsx.append(
+            sheet,
             [
                 number,
                 line.name,
@@ -133,16 +127,16 @@ def build(
                 duration,
                 METHOD_NAMES[attendance.method] if attendance else "",
                 _remarks(line),
-            ]
+            ],
         )
-    sheet.append([])
-    sheet.append(
+    xlsx.append(sheet, [])
+    xlsx.append(
+        sheet,
         [
             f"应到 {summary.expected} 人，实到 {summary.present} 人（迟到 {summary.late} 人），"
             f"请假 {summary.excused} 人，缺席 {summary.absent} 人，未到 {summary.pending} 人"
-        ]
+        ],
     )
-    _no_formulas(sheet)
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[chr(ord("A") + index - 1)].width = width
     out = io.BytesIO()

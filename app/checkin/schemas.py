@@ -6,14 +6,18 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.kit.types import DbId
+from app.kit.validation import MultiLine, NoControlChars, RequestModel, line
 from app.models.activities import CheckInMethod
 
 
-class CheckInRequest(BaseModel):
+class CheckInRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    token: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        default=None, description="The rotating code shown by the secretary, or the poster's scene"
+    token: Annotated[str, StringConstraints(min_length=1, max_length=64), NoControlChars] | None = (
+        Field(
+            default=None,
+            description="The rotating code shown by the secretary, or the poster's scene",
+        )
     )
     latitude: float | None = Field(
         default=None, ge=-90, le=90, description="WGS-84: wx.getLocation({type: 'wgs84'})"
@@ -29,11 +33,11 @@ class CheckInRequest(BaseModel):
     )
 
 
-class ManualCheckIn(BaseModel):
+class ManualCheckIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     member_id: DbId
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    reason: Annotated[str, line(200, min_length=2), MultiLine]
 
 
 class CheckInCode(BaseModel):

@@ -3,7 +3,9 @@
 A route takes ``page: PageParams`` (the ``cursor`` and ``limit`` query parameters), its
 service reads ``page.size + 1`` rows after ``page.after``, and the route answers
 ``paginate(ItemRead, rows, page)``. A cursor is ``{"after": key}`` in URL-safe base64, the
-key the last item's id, or a tuple of integers for an order of several columns (the feed).
+key the last item's id, or for an order of several columns (the feed) an object of them, a
+``CursorKey``. A cursor is decoded strictly against the key its list expects: anything
+else (another list's key, a forged ``[1, 2, 3]``) is ``pagination.invalid_cursor``.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api_docs import raises
 from app.errors import Unprocessable
-from app.kit.types import INT32_MAX
+from app.kit.types import INT32_MAX, Digits
 
 T = TypeVar("T")
 S = TypeVar("S", bound=BaseModel)
+K = TypeVar("K", bound="CursorKey")
 
 MAX_PAGE_SIZE = 100
 
@@ -39,35 +42,46 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-def encode_cursor(key: int | tuple[int, ...]) -> str:
-    after: int | list[int] = key if isinstance(key, int) else list(key)
+class CursorKey(BaseModel):
+    """The key of an order of several columns: exactly its fields, each of its type (strict:
+    a boolean is true or false, a number is not a string)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _Cursor(BaseModel, Generic[T]):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    after: T
+
+
+# Bounded like every id: past INT32_MAX PostgreSQL refuses the parameter.
+_IdCursor = _Cursor[Annotated[int, Field(ge=0, le=INT32_MAX)]]
+
+
+def encode_cursor(key: int | CursorKey) -> str:
+    after = key if isinstance(key, int) else key.model_dump(mode="json")
     raw = json.dumps({"after": after}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def decode_key(cursor: str, *bounds: int) -> tuple[int, ...]:
-    """The key, one integer in ``0..bound`` per bound; ``invalid_cursor`` otherwise. Bounded
-    like every id: past INT32_MAX PostgreSQL refuses the parameter."""
+def _decoded(cursor: str, shape: type[_Cursor[T]]) -> T:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        # A pydantic ValidationError is a ValueError, like a JSON or base64 one.
+        return shape.model_validate_json(base64.urlsafe_b64decode(padded.encode())).after
+    except (binascii.Error, ValueError) as exc:
         raise InvalidCursor() from exc
-    values = (after,) if len(bounds) == 1 and _is_int(after) else after
-    if not isinstance(values, list | tuple) or len(values) != len(bounds):
-        raise InvalidCursor()
-    if not all(_is_int(v) and 0 <= v <= bound for v, bound in zip(values, bounds, strict=True)):
-        raise InvalidCursor()
-    return tuple(values)
+
+
+def decode_key(cursor: str, key: type[K]) -> K:
+    """The ``key`` a cursor carries; ``invalid_cursor`` if it carries anything else."""
+    return _decoded(cursor, _Cursor[key])  # type: ignore[valid-type]
 
 
 def decode_cursor(cursor: str | None) -> int | None:
     """The id a page of id order starts after."""
-    return None if cursor is None else decode_key(cursor, INT32_MAX)[0]
+    return None if cursor is None else _decoded(cursor, _IdCursor)
 
 
 @dataclass(frozen=True)
@@ -87,7 +101,7 @@ class PageRequest:
 async def page_request(
     request: Request,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE), Digits] = None,
 ) -> PageRequest:
     return PageRequest(cursor, limit or request.app.state.runtime.settings.page_size_default)
 
@@ -103,7 +117,7 @@ def paginate(
     schema: type[S],
     rows: Sequence[Any],
     page: PageRequest,
-    key: Callable[[Any], int | tuple[int, ...]] = _by_id,
+    key: Callable[[Any], int | CursorKey] = _by_id,
 ) -> Page[S]:
     """The page of ``rows`` (up to ``page.size + 1`` read) as ``schema``, validated from
     the rows' attributes."""

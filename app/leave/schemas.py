@@ -3,22 +3,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.validation import MultiLine, Reason500, RequestModel, line
 from app.models import LeaveStatus
 
 
-class LeaveCreate(BaseModel):
+class LeaveCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Reason500
 
 
-class LeaveDecision(BaseModel):
+class LeaveDecision(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     approve: bool
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = Field(
+    note: Annotated[str, line(200, min_length=0), MultiLine] | None = Field(
         default=None, description="Shown to the member, e.g. why it was rejected"
     )
 

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.kit.masking import mask_phone
+from app.kit.validation import NoControlChars, RequestModel
 from app.members.schemas import MemberRead
 from app.models.members import Role
 
 
-class PhoneBindRequest(BaseModel):
-    code: str = Field(
-        min_length=1, max_length=128, description="getPhoneNumber button code, single-use"
+class PhoneBindRequest(RequestModel):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=128), NoControlChars] = Field(
+        description="getPhoneNumber button code, single-use"
     )
 
 

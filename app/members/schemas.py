@@ -4,24 +4,22 @@ import enum
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.kit.masking import mask_phone
 from app.kit.types import DbId
-from app.kit.validation import IdNumber, MobilePhone, Name, NoControlChars
+from app.kit.validation import IdNumber, IsoDate, Lax, MobilePhone, Name, Reason200, RequestModel
 from app.models.members import DEPARTURE_LABELS, DepartureReason, Gender, PartyStatus
 
-EarliestDate = date(1900, 1, 1)
 
-
-class MemberFields(BaseModel):
-    gender: Gender | None = None
-    birth_date: date | None = Field(default=None, ge=EarliestDate)
+class MemberFields(RequestModel):
+    gender: Annotated[Gender, Lax] | None = None
+    birth_date: IsoDate | None = None
     phone: MobilePhone | None = Field(default=None, description="11-digit mainland mobile number")
     id_number: IdNumber | None = Field(
         default=None, description="18-character 居民身份证号码; stored encrypted, shown masked"
     )
-    joined_party_on: date | None = Field(default=None, ge=EarliestDate)
+    joined_party_on: IsoDate | None = None
     relation_org_id: DbId | None = Field(
         default=None, description="Branch holding the membership (组织关系所在)"
     )
@@ -36,14 +34,14 @@ class MemberCreate(MemberFields):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    party_status: PartyStatus
+    party_status: Annotated[PartyStatus, Lax]
 
 
 class MemberUpdate(MemberFields):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    party_status: PartyStatus | None = None
+    party_status: Annotated[PartyStatus, Lax] | None = None
 
 
 class RosterStatus(enum.StrEnum):
@@ -57,19 +55,14 @@ class RosterStatus(enum.StrEnum):
 _REASONS_DOC = "; ".join(f"`{reason.value}` {label}" for reason, label in DEPARTURE_LABELS.items())
 
 
-class DepartureCreate(BaseModel):
+class DepartureCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: DepartureReason = Field(description=f"Why the member left: {_REASONS_DOC}")
-    left_on: date = Field(ge=EarliestDate, description="The day they left (today or earlier)")
-    note: (
-        Annotated[
-            str,
-            StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-            NoControlChars,
-        ]
-        | None
-    ) = Field(default=None, description="e.g. the branch the relation went to")
+    reason: Annotated[DepartureReason, Lax] = Field(
+        description=f"Why the member left: {_REASONS_DOC}"
+    )
+    left_on: IsoDate = Field(description="The day they left (today or earlier)")
+    note: Reason200 | None = Field(default=None, description="e.g. the branch the relation went to")
 
 
 class DepartureRead(BaseModel):

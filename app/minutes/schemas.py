@@ -3,17 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AliasPath, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasPath, BaseModel, ConfigDict, Field
+
+from app.kit.validation import MultiLine, RequestModel, line
 
 
-class MinutesWrite(BaseModel):
+class MinutesWrite(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    content: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)
-    ]
-    decisions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)] | None = (
-        Field(default=None, description="决议: what the meeting decided")
+    content: Annotated[str, line(20000), MultiLine]
+    decisions: Annotated[str, line(10000, min_length=0), MultiLine] | None = Field(
+        default=None, description="决议: what the meeting decided"
     )
 
 

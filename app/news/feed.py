@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import (
     Exists,
@@ -27,9 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Principal, Scope
 from app.config import Settings
-from app.kit.pagination import InvalidCursor, decode_key, encode_cursor
+from app.kit.pagination import CursorKey
 from app.kit.sql import insert_on_conflict
-from app.kit.types import INT32_MAX
+from app.kit.types import DbId
+from app.kit.validation import Moment
 from app.models import (
     Member,
     NewsArticle,
@@ -42,32 +43,13 @@ from app.models import (
 from app.news.errors import ArticleNotFound
 from app.news.service import audience_members, get_in_scope, load_audience
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_MAX_MICROS = int((datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) / _MICROSECOND)
 
-
-@dataclass(frozen=True)
-class FeedKey:
+class FeedKey(CursorKey):
     """Where a feed page ends: (pinned, published, id), the feed's descending order."""
 
     pinned: bool
-    at: datetime
-    article_id: int
-
-    @property
-    def key(self) -> tuple[int, int, int]:
-        return int(self.pinned), (self.at - EPOCH) // _MICROSECOND, self.article_id
-
-    def encode(self) -> str:
-        return encode_cursor(self.key)
-
-    @classmethod
-    def decode(cls, cursor: str) -> FeedKey:
-        pinned, micros, article_id = decode_key(cursor, 1, _MAX_MICROS, INT32_MAX)
-        if article_id < 1:
-            raise InvalidCursor()
-        return cls(bool(pinned), EPOCH + timedelta(microseconds=micros), article_id)
+    at: Moment
+    id: DbId
 
 
 @dataclass(frozen=True)
@@ -133,9 +115,9 @@ FeedRow = Row[int, str, str, str | None, NewsCategory, list[str], bool, datetime
 FeedStatement = Select[int, str, str, str | None, NewsCategory, list[str], bool, datetime, bool]
 
 
-def feed_key(row: FeedRow) -> tuple[int, int, int]:
+def feed_key(row: FeedRow) -> FeedKey:
     """The cursor key of the page that ends with ``row``."""
-    return FeedKey(row.pinned, row.published_at, row.id).key
+    return FeedKey(pinned=row.pinned, at=row.published_at, id=row.id)
 
 
 def _feed_statement(orgs: int, category: bool, after: bool, limit: int) -> FeedStatement:
@@ -210,7 +192,7 @@ async def feed(
     if category is not None:
         params["category"] = category
     if after is not None:
-        params.update(after_pinned=after.pinned, after_at=after.at, after_id=after.article_id)
+        params.update(after_pinned=after.pinned, after_at=after.at, after_id=after.id)
     # Through the connection: the rows are columns, and the ORM's result machinery would
     # cost more than the statement (a feed page is the members' most frequent request).
     connection = await session.connection()

@@ -7,7 +7,7 @@ from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
-from app.kit.pagination import Page, PageParams, paginate
+from app.kit.pagination import Page, PageParams, decode_key, paginate
 from app.kit.types import IdPath
 from app.models import ArticleStatus, NewsCategory
 from app.news import feed as feed_service
@@ -80,7 +80,7 @@ async def news_feed(
     category: NewsCategory | None = None,
 ) -> Page[FeedItem]:
     """The signed-in member's news: pinned first, then newest; only what is aimed at them."""
-    after = feed_service.FeedKey.decode(page.cursor) if page.cursor is not None else None
+    after = None if page.cursor is None else decode_key(page.cursor, feed_service.FeedKey)
     reach = await feed_service.reach_of(session, caller.member_id)
     if reach is None:
         return Page[FeedItem](items=[])

@@ -1,22 +1,13 @@
 from __future__ import annotations
 
-import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.kit.types import DbId
-from app.kit.validation import NoControlChars
+from app.kit.validation import Lax, Moment, MultiLine, NoControlChars, RequestModel, line
 from app.models import ArticleStatus, BodyFormat, NewsCategory, PartyStatus
 
 MAX_TAGS = 5
@@ -35,40 +26,14 @@ def _unique(values: list[int]) -> list[int]:
     return list(dict.fromkeys(values))
 
 
-def _no_controls_but_whitespace(value: str) -> str:
-    # A body keeps its line breaks and tabs; NUL and the rest PostgreSQL or renderers refuse.
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in value):
-        raise PydanticCustomError("text.control_char", "不能包含控制字符")
-    return value
-
-
-def _reasonable_time(value: datetime) -> datetime:
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("publish_at is out of range") from exc
-    if not 2000 <= utc.year <= 2100:
-        raise ValueError("publish_at is out of range")
-    return utc
-
-
-Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControlChars
-]
-Summary = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControlChars
-]
-Body = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=100_000),
-    AfterValidator(_no_controls_but_whitespace),
-]
+Title = Annotated[str, line(100), NoControlChars]
+Summary = Annotated[str, line(200), NoControlChars]
+# A body keeps its line breaks and tabs, and its leading spaces (Markdown indents).
+Body = Annotated[str, StringConstraints(min_length=1, max_length=100_000), MultiLine]
 CoverUrl = Annotated[
     str, StringConstraints(max_length=500), NoControlChars, AfterValidator(_https_url)
 ]
-Tag = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), NoControlChars
-]
+Tag = Annotated[str, line(20), NoControlChars]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(lambda v: _unique(v))]
 AudienceOrgs = Annotated[
     list[DbId],
@@ -80,22 +45,22 @@ AudienceOrgs = Annotated[
     AfterValidator(_unique),
 ]
 AudienceStatuses = Annotated[
-    list[PartyStatus],
+    list[Annotated[PartyStatus, Lax]],
     Field(min_length=1, max_length=4),
     AfterValidator(lambda v: list(dict.fromkeys(v))),
 ]
 
 
-class ArticleCreate(BaseModel):
+class ArticleCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Title
     summary: Summary = Field(description="Shown in the feed and sent as the push text")
     body: Body
-    body_format: BodyFormat = BodyFormat.MARKDOWN
+    body_format: Annotated[BodyFormat, Lax] = BodyFormat.MARKDOWN
     cover_url: CoverUrl | None = None
-    category: NewsCategory
-    tags: Tags = []
+    category: Annotated[NewsCategory, Lax]
+    tags: Tags = Field(default=[])
     org_id: DbId | None = Field(
         default=None, description="Publishing organization; default: the first audience org"
     )
@@ -107,7 +72,7 @@ class ArticleCreate(BaseModel):
     pinned: bool = False
 
 
-class ArticleUpdate(BaseModel):
+class ArticleUpdate(RequestModel):
     """Text may change until retraction; the audience only before publishing."""
 
     model_config = ConfigDict(extra="forbid")
@@ -115,23 +80,23 @@ class ArticleUpdate(BaseModel):
     title: Title | None = None
     summary: Summary | None = None
     body: Body | None = None
-    body_format: BodyFormat | None = None
+    body_format: Annotated[BodyFormat, Lax] | None = None
     cover_url: CoverUrl | None = None
-    category: NewsCategory | None = None
+    category: Annotated[NewsCategory, Lax] | None = None
     tags: Tags | None = None
     audience_org_ids: AudienceOrgs | None = None
     audience_statuses: AudienceStatuses | None = None
 
 
-class PublishRequest(BaseModel):
+class PublishRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    publish_at: Annotated[AwareDatetime, AfterValidator(_reasonable_time)] | None = Field(
+    publish_at: Moment | None = Field(
         default=None, description="In the future: scheduled; absent or past: published now"
     )
 
 
-class ReadReport(BaseModel):
+class ReadReport(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     seconds: int = Field(ge=1, le=86_400, description="Reading time since the last report")

@@ -11,6 +11,7 @@ from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath
+from app.kit.validation import QueryFlag
 from app.notify import service
 from app.notify.errors import (
     ChannelUnavailable,
@@ -35,7 +36,7 @@ router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["notific
 
 @router.get("/me/inbox")
 async def my_inbox(
-    caller: CurrentPrincipal, session: ReadSession, page: PageParams, unread_only: bool = False
+    caller: CurrentPrincipal, session: ReadSession, page: PageParams, unread_only: QueryFlag = False
 ) -> Page[InboxItem]:
     """The signed-in member's in-app messages, newest first."""
     if caller.member_id is None:  # an account of no member has an empty inbox, not a 403

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.kit.validation import Lax, NoControlChars, RequestModel
 from app.models import Channel, DeliveryStatus, NotificationKind
 from app.notify.subscriptions import SubscribeResult
 
@@ -32,10 +33,12 @@ class MarkedRead(BaseModel):
 
 
 # "HH:MM", local to the display time zone: a wall-clock time, so no offset.
-ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+ClockTime = Annotated[
+    str, StringConstraints(max_length=5, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+]
 
 
-class QuietHoursBody(BaseModel):
+class QuietHoursBody(RequestModel):
     model_config = ConfigDict(from_attributes=True)
 
     starts: ClockTime = Field(description="Local time (display time zone), e.g. 22:00")
@@ -53,13 +56,13 @@ class QuietHoursBody(BaseModel):
         return time.fromisoformat(self.starts), time.fromisoformat(self.ends)
 
 
-class PreferenceChange(BaseModel):
-    kind: NotificationKind
-    channel: Channel
+class PreferenceChange(RequestModel):
+    kind: Annotated[NotificationKind, Lax]
+    channel: Annotated[Channel, Lax]
     enabled: bool
 
 
-class PreferencesWrite(BaseModel):
+class PreferencesWrite(RequestModel):
     changes: list[PreferenceChange] = Field(default_factory=list, max_length=64)
     quiet_hours: QuietHoursBody | None = Field(
         default=None, description="Replaces the quiet hours; null removes them"
@@ -100,10 +103,12 @@ class DeadLetter(BaseModel):
 
 # wx.requestSubscribeMessage asks for at most 3 templates at once; leave room, stay bounded.
 _MAX_RESULTS = 10
-TemplateId = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # as the column
+TemplateId = Annotated[  # as the column
+    str, StringConstraints(min_length=1, max_length=64), NoControlChars
+]
 
 
-class SubscribeResults(BaseModel):
+class SubscribeResults(RequestModel):
     """What wx.requestSubscribeMessage answered, template id by template id."""
 
     results: dict[TemplateId, SubscribeResult] = Field(min_length=1, max_length=_MAX_RESULTS)

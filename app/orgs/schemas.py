@@ -3,26 +3,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.kit.types import DbId
-from app.kit.validation import CreditCode, NoControlChars
+from app.kit.validation import CreditCode, Lax, RequestModel, Text100
 from app.models.orgs import AffiliationMode, OrgKind, Rating, SocialOrgType
 
-_Text100 = StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
-OrgName = Annotated[str, _Text100, NoControlChars]
-Authority = Annotated[str, _Text100, NoControlChars]
+OrgName = Text100
+Authority = Text100
 
 
-class SocialOrgFields(BaseModel):
-    social_org_type: SocialOrgType | None = None
+class SocialOrgFields(RequestModel):
+    social_org_type: Annotated[SocialOrgType, Lax] | None = None
     credit_code: CreditCode | None = Field(
         default=None,
         description="统一社会信用代码, 18 characters, check character per GB 32100-2015",
     )
     registration_authority: Authority | None = None
-    affiliation_mode: AffiliationMode | None = None
-    rating: Rating | None = None
+    affiliation_mode: Annotated[AffiliationMode, Lax] | None = None
+    rating: Annotated[Rating, Lax] | None = None
     staff_count: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
@@ -30,7 +29,7 @@ class OrgCreate(SocialOrgFields):
     model_config = ConfigDict(extra="forbid")
 
     parent_id: DbId | None = Field(default=None, description="Null only for a top committee")
-    kind: OrgKind
+    kind: Annotated[OrgKind, Lax]
     name: OrgName
 
 
@@ -42,7 +41,7 @@ class OrgUpdate(SocialOrgFields):
 
 
 class OrgRead(SocialOrgFields):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, strict=False)
 
     id: int
     parent_id: int | None

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
 from app.kit.types import DbId
+from app.kit.validation import Lax, RequestModel
 from app.models.members import Role
 
 
-class RoleGrant(BaseModel):
+class RoleGrant(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     member_id: DbId
-    role: Role
+    role: Annotated[Role, Lax]
 
 
 class RoleAssignmentRead(BaseModel):

@@ -158,6 +158,16 @@ def _b64(raw: str) -> str:
         _b64("[0, 1e3, 1]"),
         _b64("[0, 99999999999999999999, 1]"),
         _b64('[0, 0, "1"]'),
+        # The key the feed expects is {"pinned", "at", "id"}, exactly and strictly typed.
+        _b64('{"after": [1, 2, 3]}'),
+        _b64('{"after": 3}'),
+        _b64('{"after": {"pinned": 1, "at": "2025-06-01T00:00:00Z", "id": 3}}'),
+        _b64('{"after": {"pinned": true, "at": 0, "id": 3}}'),
+        _b64('{"after": {"pinned": true, "at": "0001-01-01T00:00:00+14:00", "id": 3}}'),
+        _b64('{"after": {"pinned": true, "at": "2025-06-01T00:00:00", "id": 3}}'),
+        _b64('{"after": {"pinned": true, "at": "2025-06-01T00:00:00Z", "id": 0}}'),
+        _b64('{"after": {"pinned": true, "at": "2025-06-01T00:00:00Z", "id": 3, "x": 1}}'),
+        _b64('{"after": {"pinned": true, "at": "2025-06-01T00:00:00Z", "id": 3}, "x": 1}'),
     ],
 )
 async def test_a_bad_cursor_is_a_422(scene: Scene, cursor: str) -> None:

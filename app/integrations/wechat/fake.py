@@ -12,6 +12,7 @@ import logging
 import httpx
 
 FAKE_OPENID_PREFIX = "fake-"
+FAKE_UNIONID_PREFIX = "fake-union-"
 logger = logging.getLogger("app.wechat.fake")
 _token_counter = itertools.count(1)
 
@@ -34,7 +35,7 @@ def fake_wechat_handler(request: httpx.Request) -> httpx.Response:
             {
                 "openid": fake_openid(code),
                 "session_key": hashlib.sha256(code.encode()).hexdigest()[:24],
-                "unionid": "fake-union-" + code,
+                "unionid": FAKE_UNIONID_PREFIX + code,
             }
         )
     if path == "/cgi-bin/stable_token":
