@@ -8,7 +8,14 @@ import json
 import sys
 from pathlib import Path
 
-from app.config import settings
+from pydantic import ValidationError
+
+try:
+    from app.config import settings
+except ValidationError as invalid:
+    # A wrong setting is the operator's to fix: say which and why, without a traceback.
+    problems = "\n".join(f"  {error['msg']}" for error in invalid.errors())
+    raise SystemExit(f"配置有误 (invalid settings):\n{problems}") from None
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 

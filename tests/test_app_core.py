@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -138,3 +141,18 @@ async def test_stopping_the_app_closes_every_client_it_opened(settings: Settings
 def test_production_refuses_development_secrets() -> None:
     with pytest.raises(ValueError, match="APP_JWT_KEYS"):
         Settings(env="production", _env_file=None)  # type: ignore[call-arg, arg-type]
+
+
+def test_a_wrong_setting_stops_the_cli_with_its_name_and_no_traceback() -> None:
+    env = {**os.environ, "APP_WECOM_WEBHOOK_URL": "http://0177.0.0.1/"}
+    run = subprocess.run(
+        [sys.executable, "-m", "app", "openapi", "--check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "APP_WECOM_WEBHOOK_URL" in run.stderr
+    assert "Traceback" not in run.stderr
