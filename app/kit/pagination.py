@@ -76,7 +76,7 @@ def _decoded(cursor: str, shape: type[_Cursor[T]]) -> T:
 
 def decode_key(cursor: str, key: type[K]) -> K:
     """The ``key`` a cursor carries; ``invalid_cursor`` if it carries anything else."""
-    return _decoded(cursor, _Cursor[key])  # type: ignore[valid-type]
+    return _decoded(cursor, _Cursor[key])  # type: ignore[valid-type]  # a key type chosen at run time
 
 
 def decode_cursor(cursor: str | None) -> int | None:
