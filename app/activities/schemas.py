@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import Lax, Moment, MultiLine, Reason200, RequestModel, Text50, Text100
 from app.models.activities import ActivityType, MassOrg, WalkInPolicy
@@ -98,8 +98,8 @@ class ActivityRead(BaseModel):
     status: str = Field(
         validation_alias="shown_status", description="draft, published, ended or cancelled"
     )
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: ShownTime
+    ends_at: ShownTime
     host_member_id: int | None
     recorder_member_id: int | None
     lecturer_member_id: int | None
@@ -111,8 +111,8 @@ class ActivityRead(BaseModel):
     walk_in_policy: WalkInPolicy
     co_hosts: list[MassOrg]
     expected_count: int
-    published_at: datetime | None
-    cancelled_at: datetime | None
+    published_at: ShownTime | None
+    cancelled_at: ShownTime | None
     cancel_reason: str | None
 
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
 from app.attendance.service import PersonState
 from app.checkin.schemas import AttendanceRead
+from app.kit.time import ShownTime
 from app.models import ActivityType, LeaveStatus, OrgKind, PartyStatus
 
 RATE = "出席率: the expected who came over the expected (leave is not attendance); null if none"
@@ -48,8 +49,8 @@ class ActivityAttendance(BaseModel):
     title: str = Field(validation_alias=AliasPath("activity", "title"))
     type: ActivityType = Field(validation_alias=AliasPath("activity", "type"))
     status: str = Field(description="draft, published, ended or cancelled")
-    starts_at: datetime = Field(validation_alias=AliasPath("activity", "starts_at"))
-    ends_at: datetime = Field(validation_alias=AliasPath("activity", "ends_at"))
+    starts_at: ShownTime = Field(validation_alias=AliasPath("activity", "starts_at"))
+    ends_at: ShownTime = Field(validation_alias=AliasPath("activity", "ends_at"))
     closed: bool = Field(description="Check-in has closed: whoever is not here is absent")
     summary: Figures
     people: list[RosterEntry]
@@ -63,8 +64,8 @@ class HistoryEntry(BaseModel):
     type: ActivityType = Field(validation_alias=AliasPath("activity", "type"))
     org_id: int = Field(validation_alias=AliasPath("activity", "org_id"))
     org_name: str
-    starts_at: datetime = Field(validation_alias=AliasPath("activity", "starts_at"))
-    ends_at: datetime = Field(validation_alias=AliasPath("activity", "ends_at"))
+    starts_at: ShownTime = Field(validation_alias=AliasPath("activity", "starts_at"))
+    ends_at: ShownTime = Field(validation_alias=AliasPath("activity", "ends_at"))
     expected: bool
     state: PersonState
     leave_status: LeaveStatus | None

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import MultiLine, NoControlChars, RequestModel, line
 from app.models.activities import CheckInMethod
@@ -44,10 +44,10 @@ class CheckInCode(BaseModel):
     activity_id: int
     token: str
     step: int
-    expires_at: datetime = Field(
+    expires_at: ShownTime = Field(
         description="When this code stops being accepted (end of the next step)"
     )
-    refresh_at: datetime = Field(
+    refresh_at: ShownTime = Field(
         description="When the next code appears; show that one from then on"
     )
 
@@ -59,11 +59,11 @@ class AttendanceRead(BaseModel):
     activity_id: int
     member_id: int
     method: CheckInMethod
-    checked_in_at: datetime
+    checked_in_at: ShownTime
     late: bool
     walk_in: bool
     needs_review: bool
     review_reasons: list[str]
     distance_m: float | None
-    checked_out_at: datetime | None
+    checked_out_at: ShownTime | None
     duration_minutes: int | None

@@ -38,6 +38,7 @@ from app.checkin.errors import (
 from app.checkin.schemas import AttendanceRead, CheckInRequest
 from app.config import Settings
 from app.kit.geo import haversine_m
+from app.kit.time import shown
 from app.models import (
     Activity,
     ActivityStatus,
@@ -164,9 +165,7 @@ def _refuse_state(activity: CheckInTerms, now: datetime, settings: Settings) -> 
         raise ActivityCancelled()
     opens_at, closes_at = _window(activity, settings)
     if not opens_at <= now <= closes_at:
-        raise OutsideWindow(
-            details={"opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat()}
-        )
+        raise OutsideWindow(details={"opens_at": shown(opens_at), "closes_at": shown(closes_at)})
 
 
 @dataclass(frozen=True)

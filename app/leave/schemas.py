@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.time import ShownTime
 from app.kit.validation import MultiLine, Reason500, RequestModel, line
 from app.models import LeaveStatus
 
@@ -30,13 +30,13 @@ class LeaveRead(BaseModel):
     id: int
     activity_id: int
     activity_title: str
-    activity_starts_at: datetime
+    activity_starts_at: ShownTime
     member_id: int
     member_name: str
     reason: str
     status: LeaveStatus
     decided_by_account_id: int | None
-    decided_at: datetime | None
+    decided_at: ShownTime | None
     decision_note: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: ShownTime
+    updated_at: ShownTime

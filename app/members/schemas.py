@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.kit.masking import mask_phone
+from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import IdNumber, IsoDate, Lax, MobilePhone, Name, Reason200, RequestModel
 from app.models.members import DEPARTURE_LABELS, DepartureReason, Gender, PartyStatus
@@ -72,7 +73,7 @@ class DepartureRead(BaseModel):
     reason: DepartureReason
     reason_label: str = Field(description="The reason in Chinese, e.g. 组织关系转出")
     note: str | None
-    recorded_at: datetime
+    recorded_at: ShownTime
 
 
 class MemberRead(BaseModel):
@@ -102,8 +103,8 @@ class MemberRead(BaseModel):
     erased: bool = Field(
         description="Personal data erased on request (PIPL); the record stays for the figures"
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: ShownTime
+    updated_at: ShownTime
 
     @field_validator("phone")
     @classmethod

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
+from app.kit.time import ShownTime
 from app.kit.validation import MultiLine, RequestModel, line
 
 
@@ -44,7 +44,7 @@ class AttachmentRead(BaseModel):
     content_type: str
     size_bytes: int
     uploaded_by_account_id: int | None
-    created_at: datetime
+    created_at: ShownTime
 
 
 class MinutesRead(BaseModel):
@@ -55,8 +55,8 @@ class MinutesRead(BaseModel):
     content: str = Field(validation_alias=AliasPath("minutes", "content"))
     decisions: str | None = Field(validation_alias=AliasPath("minutes", "decisions"))
     written_by: AccountRef | None
-    updated_at: datetime = Field(validation_alias=AliasPath("minutes", "updated_at"))
-    reviewed_at: datetime | None = Field(validation_alias=AliasPath("minutes", "reviewed_at"))
+    updated_at: ShownTime = Field(validation_alias=AliasPath("minutes", "updated_at"))
+    reviewed_at: ShownTime | None = Field(validation_alias=AliasPath("minutes", "reviewed_at"))
     reviewed_by: AccountRef | None
     editable: bool = Field(
         description="The caller may still change the minutes and their attachments"

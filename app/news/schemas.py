@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import Lax, Moment, MultiLine, NoControlChars, RequestModel, line
 from app.models import ArticleStatus, BodyFormat, NewsCategory, PartyStatus
@@ -117,14 +117,14 @@ class ArticleRead(BaseModel):
     tags: list[str]
     status: ArticleStatus
     pinned: bool
-    publish_at: datetime | None
-    published_at: datetime | None
-    retracted_at: datetime | None
+    publish_at: ShownTime | None
+    published_at: ShownTime | None
+    retracted_at: ShownTime | None
     audience_org_ids: list[int]
     audience_statuses: list[PartyStatus]
-    created_at: datetime
-    updated_at: datetime
-    read_at: datetime | None = Field(default=None, description="The caller's first read")
+    created_at: ShownTime
+    updated_at: ShownTime
+    read_at: ShownTime | None = Field(default=None, description="The caller's first read")
 
 
 class ArticleBrief(BaseModel):
@@ -137,10 +137,10 @@ class ArticleBrief(BaseModel):
     category: NewsCategory
     status: ArticleStatus
     pinned: bool
-    publish_at: datetime | None
-    published_at: datetime | None
-    retracted_at: datetime | None
-    updated_at: datetime
+    publish_at: ShownTime | None
+    published_at: ShownTime | None
+    retracted_at: ShownTime | None
+    updated_at: ShownTime
 
 
 class FeedItem(BaseModel):
@@ -153,7 +153,7 @@ class FeedItem(BaseModel):
     category: NewsCategory
     tags: list[str]
     pinned: bool
-    published_at: datetime
+    published_at: ShownTime
     read: bool
 
 
@@ -161,7 +161,7 @@ class ReadState(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     article_id: int
-    first_read_at: datetime
+    first_read_at: ShownTime
     seconds: int
 
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import time
 from typing import Annotated, Any
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.kit.time import ShownTime
 from app.kit.validation import Lax, NoControlChars, RequestModel
 from app.models import Channel, DeliveryStatus, NotificationKind
 from app.notify.subscriptions import SubscribeResult
@@ -20,8 +21,8 @@ class InboxItem(BaseModel):
     body: str
     page: str | None = Field(description="The mini-program page to open")
     data: dict[str, Any]
-    created_at: datetime
-    read_at: datetime | None
+    created_at: ShownTime
+    read_at: ShownTime | None
 
 
 class UnreadCount(BaseModel):
@@ -98,7 +99,7 @@ class DeadLetter(BaseModel):
     status: DeliveryStatus
     attempts: int
     last_error: str | None
-    created_at: datetime
+    created_at: ShownTime
 
 
 # wx.requestSubscribeMessage asks for at most 3 templates at once; leave room, stay bounded.

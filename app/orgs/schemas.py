@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import CreditCode, Lax, RequestModel, Text100
 from app.models.orgs import AffiliationMode, OrgKind, Rating, SocialOrgType
@@ -48,8 +48,8 @@ class OrgRead(SocialOrgFields):
     kind: OrgKind
     name: str
     depth: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: ShownTime
+    updated_at: ShownTime
 
 
 class OrgTreeNode(BaseModel):

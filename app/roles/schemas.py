@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
+from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import Lax, RequestModel
 from app.models.members import Role
@@ -25,4 +25,4 @@ class RoleAssignmentRead(BaseModel):
     member_name: str = Field(validation_alias=AliasPath("member", "name"))
     org_id: int | None
     role: Role
-    created_at: datetime
+    created_at: ShownTime

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from app.kit.time import DISPLAY_ZONE as BEIJING
 from app.models import ArticleStatus, Delivery, NewsArticle, NewsAudience, Notification
 from app.news.service import publish_due
 from tests.news.conftest import ARTICLES, Scene, error_code
@@ -47,7 +48,7 @@ async def test_a_scheduled_article_is_published_when_due(scene: Scene) -> None:
     at = scene.clock.now() + timedelta(hours=1)
     response = await scene.publish(article_id, publish_at=at.isoformat())
     assert response.json()["status"] == "scheduled"
-    assert response.json()["publish_at"] == at.isoformat().replace("+00:00", "Z")
+    assert response.json()["publish_at"] == at.astimezone(BEIJING).isoformat()
 
     scene.clock.advance(minutes=59)
     assert await run_publish_due(scene) == 0
@@ -60,7 +61,7 @@ async def test_a_scheduled_article_is_published_when_due(scene: Scene) -> None:
     assert await scene.pushed_to(article_id) == {reader.member.id}
     article = (await scene.client.get(f"{ARTICLES}/{article_id}", headers=reader.headers)).json()
     assert article["status"] == "published"
-    assert article["published_at"] == scene.clock.now().isoformat().replace("+00:00", "Z")
+    assert article["published_at"] == scene.clock.now().astimezone(BEIJING).isoformat()
 
     assert await run_publish_due(scene) == 0
     assert await scene.count(Notification) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.kit.time import DISPLAY_ZONE as BEIJING
 from app.models import ReadReceipt, Role
 from tests.news.conftest import ARTICLES, T0, Scene, error_code
 
@@ -15,7 +16,7 @@ async def test_the_first_read_time_is_kept(scene: Scene) -> None:
     first = await scene.client.get(f"{ARTICLES}/{article_id}", headers=reader.headers)
     scene.clock.advance(hours=3)
     again = await scene.client.get(f"{ARTICLES}/{article_id}", headers=reader.headers)
-    assert first.json()["read_at"] == again.json()["read_at"] == "2025-06-01T02:00:00Z"
+    assert first.json()["read_at"] == again.json()["read_at"] == "2025-06-01T10:00:00+08:00"
     assert await scene.count(ReadReceipt) == 1
 
 
@@ -45,7 +46,7 @@ async def test_reading_seconds_are_capped_per_report_and_in_total(scene: Scene) 
     last = await scene.client.post(url, json={"seconds": 300}, headers=reader.headers)
     assert last.json()["seconds"] == 500
     # Reporting without having opened the page still records the read.
-    assert last.json()["first_read_at"] == T0.isoformat().replace("+00:00", "Z")
+    assert last.json()["first_read_at"] == T0.astimezone(BEIJING).isoformat()
 
 
 # true, "30" and 30.0 are not a number of seconds: the body is strict.
