@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.kit.allowed_methods import allow_header
+from app.kit.field_messages import message_zh
 
 logger = logging.getLogger("app.errors")
 
@@ -243,15 +244,30 @@ def database_failure(exc: Exception) -> AppError:
     return InternalError()
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _field_message(err: Mapping[str, Any], english: bool) -> str:
+    error_type = str(err.get("type", ""))
+    # Our own codes (app/kit/validation.py: "text.control_char") carry their message;
+    # pydantic's own types are translated.
+    if english or "." in error_type:
+        return str(err.get("msg", ""))
+    return message_zh(error_type, err.get("ctx"))
+
+
+def _field_errors(exc: RequestValidationError, english: bool) -> list[dict[str, Any]]:
     return [
         {
             "loc": [str(part) for part in err.get("loc", ())],
             "code": err.get("type", "invalid"),
-            "message": str(err.get("msg", "")),
+            "message": _field_message(err, english),
         }
         for err in exc.errors()
     ]
+
+
+class RouteNotFound(NotFound):
+    code = "route.not_found"
+    message_zh = "请求的接口不存在"
+    message_en = "No such endpoint"
 
 
 class MethodNotAllowed(AppError):
@@ -280,7 +296,7 @@ _HTTP_ERRORS: dict[int, type[AppError]] = {
     400: BadRequest,
     401: Unauthorized,
     403: Forbidden,
-    404: NotFound,
+    404: RouteNotFound,
     405: MethodNotAllowed,
     413: PayloadTooLarge,
     415: UnsupportedMediaType,
@@ -294,7 +310,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(request, Unprocessable(details={"fields": _field_errors(exc)}))
+        return error_response(
+            request, Unprocessable(details={"fields": _field_errors(exc, wants_english(request))})
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

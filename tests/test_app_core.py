@@ -11,6 +11,7 @@ import sys
 import httpx
 import pytest
 
+from app.auth.schemas import LOGIN_CODE_MAX
 from app.config import Settings, StorageBackend
 from app.main import create_app
 from app.models import Role
@@ -55,7 +56,8 @@ async def test_error_body_is_stable_and_speaks_english_on_request(
 ) -> None:
     missing = await client.get("/api/v1/nowhere")
     assert missing.status_code == 404
-    assert missing.json()["error"]["code"] == "not_found"
+    assert missing.json()["error"]["code"] == "route.not_found"
+    assert missing.json()["error"]["message"] == "请求的接口不存在"
 
     unauthenticated = await client.get("/api/v1/me")
     assert unauthenticated.status_code == 401
@@ -156,3 +158,36 @@ def test_a_wrong_setting_stops_the_cli_with_its_name_and_no_traceback() -> None:
     assert run.returncode == 1
     assert "APP_WECOM_WEBHOOK_URL" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+async def test_field_messages_are_chinese_unless_english_is_asked(
+    client: httpx.AsyncClient,
+) -> None:
+    login = "/api/v1/auth/wechat/login"
+    cases = [
+        (
+            {"code": ""},
+            "string_too_short",
+            "至少1个字符",
+            "String should have at least 1 character",
+        ),
+        ({"code": 5}, "string_type", "应为文本", "Input should be a valid string"),
+        ({}, "missing", "必填", "Field required"),
+        (
+            {"code": "x" * 100},
+            "string_too_long",
+            f"最多{LOGIN_CODE_MAX}个字符",
+            f"String should have at most {LOGIN_CODE_MAX} characters",
+        ),
+    ]
+    for body, code, chinese, english in cases:
+        default = await client.post(login, json=body)
+        assert default.status_code == 422
+        (field,) = [f for f in default.json()["error"]["details"]["fields"] if f["code"] == code]
+        assert field["message"] == chinese
+        asked = await client.post(login, json=body, headers={"Accept-Language": "en"})
+        (field,) = [f for f in asked.json()["error"]["details"]["fields"] if f["code"] == code]
+        assert field["message"] == english
+    # Our own codes keep their own (Chinese) message.
+    control = await client.post(login, json={"code": "a\u0000b"})
+    assert control.json()["error"]["details"]["fields"][0]["message"] == "不能包含控制字符"

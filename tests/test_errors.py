@@ -18,6 +18,7 @@ HANDLER_CODES = {
     "auth.unauthorized",
     "auth.forbidden",
     "not_found",
+    "route.not_found",
     "method_not_allowed",
     "payload_too_large",
     "unsupported_media_type",

@@ -11,6 +11,7 @@ before the start, a branch that is not the caller's): 400 and 422 are accepted f
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import AsyncExitStack
@@ -49,6 +50,27 @@ def validation_caught_what_the_database_refuses(
     if response.status_code == 422 and "invalid_value" in response.text:
         body = response.json()
         assert body["error"]["code"] != "invalid_value", "a bound is missing: " + response.text
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@schemathesis.check
+def error_messages_are_chinese(
+    ctx: Any,  # noqa: ARG001 - schemathesis's signature
+    response: Any,
+    case: Any,  # noqa: ARG001 - schemathesis's signature
+) -> None:
+    """What a user reads is Chinese by default, down to each field's message."""
+    if (
+        response.status_code < 400
+        or "application/json" not in response.headers.get("content-type", [""])[0]
+    ):
+        return
+    error = response.json()["error"]
+    assert CJK.search(error["message"]), response.text
+    for field in error.get("details", {}).get("fields", ()):
+        assert CJK.search(field["message"]), response.text
 
 
 ALL_CHECKS = CHECKS.get_all()
