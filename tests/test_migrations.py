@@ -77,3 +77,27 @@ def test_one_head_and_dated_file_names() -> None:
         name = Path(revision.path).name
         assert name[:8].isdigit(), name
         assert name[8] == "-", name
+
+
+def test_sqlite_never_hands_out_a_deleted_rows_id_again(tmp_path: Path) -> None:
+    """Each table with an integer id says AUTOINCREMENT, the ones made after migration 0010
+    included: their migrations must say `sqlite_autoincrement=True` as the models do."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ids.db'}"
+    upgrade(url)
+
+    async def created() -> dict[str, str]:
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            rows = await conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+            )
+            found = {str(name): str(sql) for name, sql in rows.all()}
+        await engine.dispose()
+        return found
+
+    statements = asyncio.run(created())
+    marked = [
+        t.name for t in Base.metadata.sorted_tables if t.dialect_kwargs.get("sqlite_autoincrement")
+    ]
+    assert "organizations" in marked
+    assert [name for name in marked if "AUTOINCREMENT" not in statements[name]] == []

@@ -1,5 +1,7 @@
 """Every table in one package so Alembic sees them all with one import."""
 
+from sqlalchemy import Integer
+
 from app.models.activities import (
     Activity,
     ActivityCoHost,
@@ -59,6 +61,13 @@ from app.models.orgs import (
     Rating,
     SocialOrgType,
 )
+
+# A table whose id is one integer says AUTOINCREMENT on SQLite, which otherwise hands out a
+# deleted row's id again (migration 0010): new tables' migrations then say it too.
+for _table in Base.metadata.tables.values():
+    _key = list(_table.primary_key.columns)
+    if len(_key) == 1 and isinstance(_key[0].type, Integer) and _key[0].autoincrement is not False:
+        _table.dialect_kwargs["sqlite_autoincrement"] = True
 
 __all__ = [
     "CRITICAL_KINDS",

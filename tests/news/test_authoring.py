@@ -236,3 +236,15 @@ async def test_an_unreasonable_publish_time_is_a_422(scene: Scene, publish_at: s
     article_id = await scene.write()
     response = await scene.publish(article_id, publish_at=publish_at)
     assert response.status_code == 422, response.text
+
+
+async def test_a_deleted_draft_link_never_opens_another_article(scene: Scene) -> None:
+    """Deleting the newest draft and writing another: on SQLite without AUTOINCREMENT the
+    new one took the old id, so a link shared to the old draft opened it."""
+    first = await scene.write(scene.world.branch_a1)
+    deleted = await scene.client.delete(f"{ARTICLES}/{first}", headers=scene.instructor.headers)
+    assert deleted.status_code == 204
+    second = await scene.write(scene.world.branch_a1)
+    assert second > first
+    old_link = await scene.client.get(f"{ARTICLES}/{first}", headers=scene.instructor.headers)
+    assert old_link.status_code == 404
