@@ -21,12 +21,17 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{4})\d{10}([\dXx]{4})(?!\d)")
 _PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+# Credentials WeChat's API takes in the query string (jscode2session: the app secret and the
+# user's login code; every other call: the access token), as an HTTP client logs its URL.
+_CREDENTIAL = re.compile(r"\b(secret|access_token|js_code|appsecret)=[^&\s\"']+", re.IGNORECASE)
 
 access_log = logging.getLogger("app.access")
 
 
 def scrub(text: str) -> str:
-    """Last line of defence: no log line carries a whole ID number or mobile number."""
+    """Last line of defence: no log line carries a whole ID number, a mobile number or a
+    credential in a URL."""
+    text = _CREDENTIAL.sub(r"\1=***", text)
     return _PHONE.sub(r"\1****\2", _ID_NUMBER.sub(r"\1**********\2", text))
 
 
@@ -60,6 +65,9 @@ def configure_logging(level: str, as_json: bool) -> None:
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+    # httpx logs every request's URL at INFO: ours are in app.access already, and WeChat's
+    # carry credentials (scrubbed above all the same).
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
 
 
 class Metrics:

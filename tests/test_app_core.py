@@ -15,7 +15,7 @@ from app.auth.schemas import LOGIN_CODE_MAX
 from app.config import Settings, StorageBackend
 from app.main import create_app
 from app.models import Role
-from app.observability import JsonFormatter, request_id_var
+from app.observability import JsonFormatter, configure_logging, request_id_var
 from tests.factories import Factory, build_world
 from tests.fixtures.apps import client_of
 from tests.fixtures.wechat import FakeWeChat
@@ -191,3 +191,26 @@ async def test_field_messages_are_chinese_unless_english_is_asked(
     # Our own codes keep their own (Chinese) message.
     control = await client.post(login, json={"code": "a\u0000b"})
     assert control.json()["error"]["details"]["fields"][0]["message"] == "不能包含控制字符"
+
+
+async def test_no_log_line_carries_the_wechat_secret_or_a_login_code(
+    client: httpx.AsyncClient, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logging.getLogger("httpx").level)
+    configure_logging("INFO", as_json=True)
+    try:
+        response = await client.post("/api/v1/auth/wechat/login", json={"code": "code-4711"})
+        assert response.status_code == 200, response.text
+        logging.getLogger("app.test").info(
+            "GET https://api.weixin.qq.com/sns/jscode2session?appid=wx&secret=%s&js_code=%s",
+            settings.wechat_secret,
+            "code-4711",
+        )
+    finally:
+        root.handlers, root.level = saved[0], saved[1]
+        logging.getLogger("httpx").setLevel(saved[2])
+    logged = capsys.readouterr().err
+    assert "jscode2session" in logged  # the line was written, with its credentials hidden
+    assert settings.wechat_secret not in logged
+    assert "code-4711" not in logged
