@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 
@@ -32,6 +32,7 @@ from app.models import (
     LeaveRequest,
     LeaveStatus,
     Member,
+    Notification,
     NotificationKind,
 )
 from app.notify import outbox
@@ -185,13 +186,18 @@ async def _notify_decision(
     approved = leave.status is LeaveStatus.APPROVED
     decision = "已批准" if approved else "未批准"
     note = f"，说明：{leave.decision_note}" if leave.decision_note else ""
+    subject = f"leave:{leave.id}"
+    # A request reopened and decided again is told again: one source per decision, counted
+    # under the request's row lock (taken by decide), so two decisions never share one.
+    told = await session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.subject == subject)
+    )
     await outbox.notify(
         session,
         settings,
         kind=NotificationKind.LEAVE_DECIDED,
-        # A request reopened and decided again is told again: one source per decision.
-        source=f"leave_decision:{leave.id}:{now.timestamp():.6f}",
-        subject=f"leave:{leave.id}",
+        source=f"leave_decision:{leave.id}:{(told or 0) + 1}",
+        subject=subject,
         title=f"请假{decision}：{activity.title}",
         body=f"您的请假申请{decision}{note}",
         recipients=select(Member.id).where(Member.id == leave.member_id),
