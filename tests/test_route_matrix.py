@@ -206,6 +206,15 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/notify/deliveries/{s.other.dead_delivery_id}/retry",
         None,
     ),
+    # The committee above the other side's branch (the sibling street).
+    ("GET", "/api/v1/notify/committees/{org_id}/settings"): lambda s: (
+        f"{V1}/notify/committees/{s.other.branch.parent_id}/settings",
+        None,
+    ),
+    ("PUT", "/api/v1/notify/committees/{org_id}/settings"): lambda s: (
+        f"{V1}/notify/committees/{s.other.branch.parent_id}/settings",
+        {"absence_reminders": False},
+    ),
     # roles
     ("GET", "/api/v1/orgs/{org_id}/roles"): lambda s: (
         f"{V1}/orgs/{s.other.branch.id}/roles",

@@ -100,6 +100,7 @@ async def decide_leave(
         activity_id,
         leave_id,
         body,
+        settings=runtime.settings,
         account_id=caller.account_id,
         now=runtime.clock.now(),
     )

@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 
 from app.activities import service as activities_service
 from app.auth.scope import Scope
+from app.config import Settings
 from app.kit.sql import insert_on_conflict
+from app.kit.time import shown
 from app.leave.errors import (
     ActivityNotOpen,
     AlreadyRequested,
@@ -23,7 +25,17 @@ from app.leave.errors import (
     TooLate,
 )
 from app.leave.schemas import LeaveCreate, LeaveDecision
-from app.models import Activity, ActivityStatus, ExpectedAttendee, LeaveRequest, LeaveStatus, Member
+from app.models import (
+    Activity,
+    ActivityStatus,
+    ExpectedAttendee,
+    LeaveRequest,
+    LeaveStatus,
+    Member,
+    Notification,
+    NotificationKind,
+)
+from app.notify import outbox
 
 ACTIVE = (LeaveStatus.PENDING, LeaveStatus.APPROVED)
 
@@ -140,9 +152,11 @@ async def decide(
     leave_id: int,
     body: LeaveDecision,
     *,
+    settings: Settings,
     account_id: int,
     now: datetime,
 ) -> LeaveRequest:
+    """The decision, and a notification of it to the member in the same transaction."""
     activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
     leave = await session.scalar(
         select(LeaveRequest)
@@ -158,7 +172,48 @@ async def decide(
     leave.decided_at = leave.updated_at = now
     leave.decision_note = body.note or None
     await session.flush()
+    await _notify_decision(session, settings, activity, leave, now)
     return await view(session, leave.id)
+
+
+async def _notify_decision(
+    session: AsyncSession,
+    settings: Settings,
+    activity: Activity,
+    leave: LeaveRequest,
+    now: datetime,
+) -> None:
+    approved = leave.status is LeaveStatus.APPROVED
+    decision = "已批准" if approved else "未批准"
+    note = f"，说明：{leave.decision_note}" if leave.decision_note else ""
+    subject = f"leave:{leave.id}"
+    # A request reopened and decided again is told again: one source per decision, counted
+    # under the request's row lock (taken by decide), so two decisions never share one.
+    told = await session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.subject == subject)
+    )
+    await outbox.notify(
+        session,
+        settings,
+        kind=NotificationKind.LEAVE_DECIDED,
+        source=f"leave_decision:{leave.id}:{(told or 0) + 1}",
+        subject=subject,
+        title=f"请假{decision}：{activity.title}",
+        body=f"您的请假申请{decision}{note}",
+        recipients=select(Member.id).where(Member.id == leave.member_id),
+        now=now,
+        org_id=activity.org_id,
+        page=f"pages/activity/detail?id={activity.id}",
+        data={
+            "activity_id": activity.id,
+            "leave_request_id": leave.id,
+            "activity_title": activity.title,
+            "starts_at": shown(activity.starts_at),
+            "decision": decision,
+            "note": leave.decision_note or "无",
+            "decided_at": shown(now),
+        },
+    )
 
 
 def _viewed() -> Select[LeaveRequest]:

@@ -32,6 +32,8 @@ class NotificationKind(enum.StrEnum):
     ACTIVITY_CANCELLED = "activity_cancelled"
     ACTIVITY_REMINDER = "activity_reminder"
     NEWS_PUBLISHED = "news_published"
+    LEAVE_DECIDED = "leave_decided"
+    ABSENCE_REMINDER = "absence_reminder"
 
 
 # A member may not turn these off: a moved or cancelled meeting must reach them.
@@ -67,6 +69,9 @@ class Notification(Base):
     kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind, "notification_kind"))
     # What caused it, e.g. "activity_event:12"; unique, so enqueueing twice is harmless.
     source: Mapped[str] = mapped_column(String(100), unique=True)
+    # What it is about, e.g. "activity:12": a newer notification about the same subject
+    # supersedes this one in the inbox (the meeting was moved, then cancelled).
+    subject: Mapped[str | None] = mapped_column(String(50), index=True)
     org_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
@@ -187,3 +192,20 @@ class OrgDailySends(Base):
     )
     day: Mapped[date] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class CommitteeSettings(Base):
+    """What a committee decided for its subtree; the nearest committee above an
+    organization that has a row wins, and no row anywhere means the default."""
+
+    __tablename__ = "committee_settings"
+
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Remind members who missed a meeting without approved leave (on when no committee says).
+    absence_reminders: Mapped[bool]
+    updated_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    ColumnElement,
     Exists,
     Row,
     Select,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    or_,
     select,
     tuple_,
     union_all,
@@ -32,16 +34,21 @@ from app.kit.sql import insert_on_conflict
 from app.kit.types import DbId
 from app.kit.validation import Moment
 from app.models import (
+    ArticleStatus,
+    Delivery,
     Member,
     NewsArticle,
     NewsAudience,
     NewsCategory,
+    Notification,
+    Organization,
     OrgClosure,
     PartyStatus,
     ReadReceipt,
 )
 from app.news.errors import ArticleNotFound
-from app.news.service import audience_members, get_in_scope, load_audience
+from app.news.service import audience_members, load_audience, push_source
+from app.orgs.errors import OrgNotFound
 
 
 class FeedKey(CursorKey):
@@ -225,11 +232,50 @@ async def _record_first_read(
     return first
 
 
+@dataclass(frozen=True)
+class Opened:
+    """An article as one caller may see it: an author or editor (``editable``) sees the
+    raw body, a reader only the sanitized HTML; a member who was sent an article since
+    retracted gets the withdrawn notice instead of its text."""
+
+    article: NewsArticle
+    read_at: datetime | None
+    editable: bool
+    withdrawn: bool = False
+
+
+async def _was_sent(session: AsyncSession, article_id: int, member_id: int) -> bool:
+    """The member had the article: its push was meant for them, or they had opened it."""
+    pushed = (
+        select(Delivery.id)
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .where(Notification.source == push_source(article_id), Delivery.member_id == member_id)
+        .exists()
+    )
+    opened = exists().where(
+        ReadReceipt.article_id == article_id, ReadReceipt.member_id == member_id
+    )
+    return bool(await session.scalar(select(or_(pushed, opened))))
+
+
+async def _writes_for(session: AsyncSession, write_scope: Scope, article: NewsArticle) -> bool:
+    if write_scope.is_empty:
+        return False
+    return bool(
+        await session.scalar(
+            select(Organization.id).where(
+                Organization.id == article.org_id, write_scope.covers(Organization.id)
+            )
+        )
+    )
+
+
 async def open_article(
     session: AsyncSession, principal: Principal, write_scope: Scope, article_id: int, now: datetime
-) -> tuple[NewsArticle, datetime | None]:
+) -> Opened:
     """The article for a member it is aimed at (the first read is recorded) or for an author
-    in scope; 404 for anyone else."""
+    in scope; for a member who was sent it before it was retracted, the withdrawn notice;
+    404 for anyone else."""
     reach = await reach_of(session, principal.member_id)
     if reach is not None and reach.org_ids:
         article = await session.scalar(
@@ -237,10 +283,25 @@ async def open_article(
         )
         if article is not None:
             read_at = await _record_first_read(session, article.id, reach.member_id, now)
-            return await load_audience(session, article), read_at
-    if write_scope.is_empty:
-        raise ArticleNotFound()
-    return await load_audience(session, await get_in_scope(session, write_scope, article_id)), None
+            editable = await _writes_for(session, write_scope, article)
+            return Opened(await load_audience(session, article), read_at, editable)
+    if not write_scope.is_empty:
+        article = await session.scalar(
+            select(NewsArticle).where(
+                NewsArticle.id == article_id, write_scope.covers(NewsArticle.org_id)
+            )
+        )
+        if article is not None:
+            return Opened(await load_audience(session, article), None, editable=True)
+    if reach is not None:
+        article = await session.get(NewsArticle, article_id)
+        if (
+            article is not None
+            and article.status is ArticleStatus.RETRACTED
+            and await _was_sent(session, article.id, reach.member_id)
+        ):
+            return Opened(await load_audience(session, article), None, False, withdrawn=True)
+    raise ArticleNotFound()
 
 
 async def report_reading(
@@ -275,25 +336,154 @@ async def report_reading(
 
 
 @dataclass(frozen=True)
-class Stats:
-    article_id: int
+class Figures:
     audience: int
     readers: int
-    total_seconds: int
-    not_read: Sequence[Member]  # a page of them, in id order
 
     @property
     def read_rate(self) -> float:
         return round(self.readers / self.audience, 4) if self.audience else 0.0
 
 
+@dataclass(frozen=True)
+class ChildFigures(Figures):
+    org_id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Stats(Figures):
+    """The figures of the audience within the caller's scope (all of it for the caller
+    whose scope holds the article's organization)."""
+
+    article_id: int
+    total_seconds: int
+    not_read: Sequence[Member]  # a page of them, in id order
+    by_child: Sequence[ChildFigures] | None = None
+
+
+def _member_in(subtree: Select[int]) -> ColumnElement[bool]:
+    return or_(Member.relation_org_id.in_(subtree), Member.workplace_org_id.in_(subtree))
+
+
+def _scope_subtree(scope: Scope) -> Select[int]:
+    return select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id.in_(scope.roots))
+
+
+async def _visible_for_stats(session: AsyncSession, scope: Scope, article_id: int) -> NewsArticle:
+    """An article of an organization in scope, or a published (or since retracted) one
+    whose audience reaches into the scope: a street sees a city-wide article's figures for
+    its own subtree. 404 otherwise."""
+    if scope.is_empty:
+        raise ArticleNotFound()
+    reaches_in = exists().where(
+        NewsAudience.article_id == NewsArticle.id,
+        or_(
+            scope.covers(NewsAudience.org_id),
+            # The audience's subtree holds one of the scope's roots.
+            exists().where(
+                OrgClosure.ancestor_id == NewsAudience.org_id,
+                OrgClosure.descendant_id.in_(scope.roots),
+            ),
+        ),
+    )
+    article = await session.scalar(
+        select(NewsArticle).where(
+            NewsArticle.id == article_id,
+            or_(
+                scope.covers(NewsArticle.org_id),
+                and_(NewsArticle.published_at.is_not(None), reaches_in),
+            ),
+        )
+    )
+    if article is None:
+        raise ArticleNotFound()
+    return await load_audience(session, article)
+
+
+async def _split_parents(
+    session: AsyncSession, scope: Scope, article: NewsArticle, under: int | None
+) -> list[Organization]:
+    """The organizations figures are split by: the children of ``under`` (which must lie
+    in scope); by default the children of the caller's one organization, the caller's
+    organizations when they are several, or the children of the article's organization
+    for a caller whose scope is everywhere."""
+    if under is not None:
+        parent = await session.scalar(
+            select(Organization.id).where(Organization.id == under, scope.covers(Organization.id))
+        )
+        if parent is None:
+            raise OrgNotFound()
+        parents = [under]
+    elif scope.everywhere:
+        parents = [article.org_id]
+    elif len(scope.roots) == 1:
+        parents = list(scope.roots)
+    else:
+        found = await session.scalars(
+            select(Organization).where(Organization.id.in_(scope.roots)).order_by(Organization.id)
+        )
+        return list(found)
+    children = await session.scalars(
+        select(Organization).where(Organization.parent_id.in_(parents)).order_by(Organization.id)
+    )
+    return list(children)
+
+
+async def _by_child(
+    session: AsyncSession, article_id: int, people: Select[int], children: list[Organization]
+) -> list[ChildFigures]:
+    """One grouped query: per child, the audience members whose relation or workplace lies
+    in its subtree, and those of them who read the article."""
+    if not children:
+        return []
+    closure = OrgClosure
+    rows = await session.execute(
+        select(
+            closure.ancestor_id,
+            func.count(func.distinct(Member.id)),
+            func.count(func.distinct(ReadReceipt.member_id)),
+        )
+        .select_from(Member)
+        .join(
+            closure,
+            and_(
+                closure.descendant_id.in_([Member.relation_org_id, Member.workplace_org_id]),
+                closure.ancestor_id.in_([child.id for child in children]),
+            ),
+        )
+        .outerjoin(
+            ReadReceipt,
+            and_(ReadReceipt.article_id == article_id, ReadReceipt.member_id == Member.id),
+        )
+        .where(Member.id.in_(people))
+        .group_by(closure.ancestor_id)
+    )
+    counts = {org_id: (int(audience), int(readers)) for org_id, audience, readers in rows.all()}
+    return [
+        ChildFigures(*counts.get(child.id, (0, 0)), org_id=child.id, name=child.name)
+        for child in children
+    ]
+
+
 async def stats(
-    session: AsyncSession, scope: Scope, article_id: int, *, after_id: int | None, limit: int
+    session: AsyncSession,
+    scope: Scope,
+    article_id: int,
+    *,
+    after_id: int | None,
+    limit: int,
+    by_child: bool = False,
+    under: int | None = None,
 ) -> Stats:
-    article = await load_audience(session, await get_in_scope(session, scope, article_id))
+    """Audience, readers and who has not read it, counting only members in the caller's
+    scope; with ``by_child``, the same split by the caller's child organizations."""
+    article = await _visible_for_stats(session, scope, article_id)
     people = audience_members(
         article.audience_org_ids, article.audience_statuses, as_of=article.published_at
     )
+    if not scope.everywhere:
+        people = people.where(_member_in(_scope_subtree(scope)))
     audience = await session.scalar(select(func.count()).select_from(people.subquery())) or 0
     readers, seconds = (
         await session.execute(
@@ -309,4 +499,15 @@ async def stats(
     if after_id is not None:
         unread = unread.where(Member.id > after_id)
     members = (await session.scalars(unread.order_by(Member.id).limit(limit))).all()
-    return Stats(article.id, audience, int(readers), int(seconds), members)
+    split = None
+    if by_child:
+        children = await _split_parents(session, scope, article, under)
+        split = await _by_child(session, article.id, people, children)
+    return Stats(
+        audience=audience,
+        readers=int(readers),
+        article_id=article.id,
+        total_seconds=int(seconds),
+        not_read=members,
+        by_child=split,
+    )

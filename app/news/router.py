@@ -8,7 +8,8 @@ from app.db import DbSession, ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, decode_key, paginate
-from app.kit.types import IdPath
+from app.kit.time import DISPLAY_ZONE
+from app.kit.types import IdPath, IdQuery
 from app.models import ArticleStatus, NewsCategory
 from app.news import feed as feed_service
 from app.news import service
@@ -26,10 +27,12 @@ from app.news.schemas import (
     ArticleRead,
     ArticleStats,
     ArticleUpdate,
+    ChildStats,
     FeedItem,
     PublishRequest,
     ReadReport,
     ReadState,
+    StatsSplit,
     UnreadMember,
 )
 from app.notify.errors import DailyCapReached
@@ -94,11 +97,22 @@ async def news_feed(
 async def get_article(
     article_id: IdPath, caller: CurrentPrincipal, session: DbSession, runtime: RuntimeDep
 ) -> ArticleRead:
-    """One article: for a member it is aimed at (recording their first read) or its authors."""
-    article, read_at = await feed_service.open_article(
+    """One article: for a member it is aimed at (recording their first read) or its authors;
+    readers get the sanitized HTML only. A member who was sent an article since retracted
+    gets 200 with ``withdrawn_notice`` set and no content."""
+    opened = await feed_service.open_article(
         session, caller, caller.scope(Permission.NEWS_WRITE), article_id, runtime.clock.now()
     )
-    return ArticleRead.model_validate(article).model_copy(update={"read_at": read_at})
+    shown = ArticleRead.model_validate(opened.article)
+    if opened.withdrawn:
+        retracted = opened.article.retracted_at or opened.article.updated_at
+        notice = f"该文章已于{retracted.astimezone(DISPLAY_ZONE):%Y年%m月%d日 %H:%M}撤回"
+        withdrawn = {"summary": "", "body_html": f"<p>{notice}</p>", "cover_url": None}
+        return shown.model_copy(update={**withdrawn, "body": None, "withdrawn_notice": notice})
+    update: dict[str, object] = {"read_at": opened.read_at}
+    if not opened.editable:
+        update["body"] = None
+    return shown.model_copy(update=update)
 
 
 @router.patch(
@@ -205,17 +219,26 @@ async def report_reading(
     return ReadState.model_validate(receipt)
 
 
-@router.get("/articles/{article_id}/stats", responses=responses(ArticleNotFound))
+@router.get("/articles/{article_id}/stats", responses=responses(ArticleNotFound, OrgNotFound))
 async def article_stats(
-    article_id: IdPath, caller: NewsWriter, session: ReadSession, page: PageParams
+    article_id: IdPath,
+    caller: NewsWriter,
+    session: ReadSession,
+    page: PageParams,
+    by: StatsSplit | None = None,
+    org_id: IdQuery = None,
 ) -> ArticleStats:
-    """Audience size, readers, read rate and, page by page, who has not read it yet."""
+    """Audience size, readers, read rate and, page by page, who has not read it yet, for
+    the members in the caller's scope (a street sees a city-wide article for its subtree);
+    ``by=child`` adds the same figures per child organization (of ``org_id`` if given)."""
     found = await feed_service.stats(
         session,
         caller.scope(Permission.NEWS_WRITE),
         article_id,
         after_id=page.after,
         limit=page.size + 1,
+        by_child=by is StatsSplit.CHILD,
+        under=org_id,
     )
     unread = paginate(UnreadMember, found.not_read, page)
     return ArticleStats(
@@ -226,4 +249,7 @@ async def article_stats(
         total_seconds=found.total_seconds,
         not_read=unread.items,
         next_cursor=unread.next_cursor,
+        by_child=None
+        if found.by_child is None
+        else [ChildStats.model_validate(child) for child in found.by_child],
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -109,9 +110,17 @@ class ArticleRead(BaseModel):
     org_id: int
     title: str
     summary: str
-    body: str
+    body: str | None = Field(
+        description="The author's source, for those who write for the article's "
+        "organization; null for readers, who get body_html"
+    )
     body_format: BodyFormat
     body_html: str = Field(description="Sanitized HTML for the rich-text view")
+    withdrawn_notice: str | None = Field(
+        default=None,
+        description="Set when the article was retracted after it was sent to the caller: "
+        "show this instead of the article (summary, body and cover are then empty)",
+    )
     cover_url: str | None
     category: NewsCategory
     tags: list[str]
@@ -174,11 +183,30 @@ class UnreadMember(BaseModel):
     workplace_org_id: int | None
 
 
+class StatsSplit(enum.StrEnum):
+    CHILD = "child"
+
+
+class ChildStats(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    org_id: int
+    name: str
+    audience: int = Field(description="Audience members whose relation or workplace is in it")
+    readers: int
+    read_rate: float
+
+
 class ArticleStats(BaseModel):
     article_id: int
-    audience: int
+    audience: int = Field(description="Audience members within the caller's scope")
     readers: int
     read_rate: float = Field(description="readers / audience, 0 when nobody is in it")
     total_seconds: int
     not_read: list[UnreadMember]
     next_cursor: str | None = None
+    by_child: list[ChildStats] | None = Field(
+        default=None,
+        description="With by=child: the same figures per child organization (a member in "
+        "two, by relation and by workplace, counts in both)",
+    )

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Scope
 from app.config import Settings
+from app.kit.time import shown
 from app.models import (
     ArticleStatus,
     Member,
     NewsArticle,
     NewsAudience,
+    NewsCategory,
     NotificationKind,
     Organization,
     OrgClosure,
@@ -43,6 +45,13 @@ logger = logging.getLogger("app.news")
 
 TEXT_FIELDS = ("title", "summary", "cover_url", "category", "tags")
 DETAIL_PAGE = "pages/news/detail?id={id}"
+CATEGORY_NAMES = {
+    NewsCategory.CURRENT_AFFAIRS: "时政热点",
+    NewsCategory.KEY_NEWS: "要闻",
+    NewsCategory.POLICY: "政策解读",
+    NewsCategory.PRACTICAL: "实用信息",
+    NewsCategory.NOTICE: "通知公告",
+}
 
 
 def audience_members(
@@ -221,13 +230,20 @@ async def _publish_now(
         settings,
         kind=NotificationKind.NEWS_PUBLISHED,
         source=push_source(article.id),
+        subject=f"article:{article.id}",
         title=article.title,
         body=article.summary,
         recipients=audience_members(article.audience_org_ids, article.audience_statuses, as_of=now),
         now=now,
         org_id=article.org_id,
         page=DETAIL_PAGE.format(id=article.id),
-        data={"article_id": article.id, "category": article.category.value},
+        data={
+            "article_id": article.id,
+            "article_title": article.title,
+            "published_at": shown(now),
+            "category": article.category.value,
+            "category_name": CATEGORY_NAMES[article.category],
+        },
         bulk=True,
     )
 

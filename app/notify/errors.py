@@ -65,3 +65,12 @@ class UnknownTemplate(Unprocessable):
     code = "notify.unknown_template"
     message_zh = "订阅消息模板不存在"
     message_en = "No such subscribe-message template"
+
+
+class CommitteeNotFound(NotFound):
+    """No such committee among the organizations in the caller's scope (a branch has no
+    committee settings: its committee's apply)."""
+
+    code = "notify.committee_not_found"
+    message_zh = "党委不存在"
+    message_en = "Committee not found"

@@ -96,6 +96,7 @@ async def notify(
     recipients: Select[int],
     now: datetime,
     org_id: int | None = None,
+    subject: str | None = None,
     page: str | None = None,
     data: dict[str, Any] | None = None,
     bulk: bool = False,
@@ -103,7 +104,10 @@ async def notify(
 ) -> int | None:
     """Record a notification for the members ``recipients`` selects (one column of member
     ids) on every channel they want, plus one delivery per group channel. ``source`` names
-    the cause; a second call with the same source adds nothing and answers None. A bulk send
+    the cause; a second call with the same source adds nothing and answers None. ``subject``
+    names what it is about ("activity:12"): the inbox shows an older message about the same
+    subject as superseded by the newest. ``data`` carries the values of the kind listed in
+    ``app.notify.catalogue``, for other channels' templates. A bulk send
     takes one of the organization's daily slots. Delivery rows are written by INSERT ...
     SELECT in the database, never member by member."""
     created = await session.execute(
@@ -111,6 +115,7 @@ async def notify(
         .values(
             kind=kind,
             source=source,
+            subject=subject,
             org_id=org_id,
             title=title[:100],
             body=body,

@@ -12,9 +12,10 @@ from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath
 from app.kit.validation import QueryFlag
-from app.notify import service
+from app.notify import committee_settings, service
 from app.notify.errors import (
     ChannelUnavailable,
+    CommitteeNotFound,
     DeliveryNotDead,
     DeliveryNotFound,
     InboxAlwaysOn,
@@ -22,6 +23,8 @@ from app.notify.errors import (
     MessageNotFound,
 )
 from app.notify.schemas import (
+    CommitteeSettingsRead,
+    CommitteeSettingsWrite,
     DeadLetter,
     InboxItem,
     MarkedRead,
@@ -38,7 +41,8 @@ router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["notific
 async def my_inbox(
     caller: CurrentPrincipal, session: ReadSession, page: PageParams, unread_only: QueryFlag = False
 ) -> Page[InboxItem]:
-    """The signed-in member's in-app messages, newest first."""
+    """The signed-in member's in-app messages, newest first; an older message about an
+    activity that changed since is marked superseded and carries the newest one."""
     if caller.member_id is None:  # an account of no member has an empty inbox, not a 403
         return Page[InboxItem](items=[])
     entries = await service.inbox(
@@ -48,7 +52,7 @@ async def my_inbox(
         unread_only=unread_only,
         limit=page.size + 1,
     )
-    return paginate(InboxItem, entries, page)
+    return paginate(InboxItem, entries, page, key=lambda entry: entry.notification_id)
 
 
 @router.get("/me/inbox/unread-count")
@@ -126,3 +130,35 @@ async def retry_delivery(
         session, caller.scope(Permission.NOTIFY_MANAGE), delivery_id, runtime.clock.now()
     )
     return DeadLetter.model_validate(entry)
+
+
+@router.get("/notify/committees/{org_id}/settings", responses=responses(CommitteeNotFound))
+async def get_committee_settings(
+    org_id: IdPath, caller: NotifyManager, session: ReadSession
+) -> CommitteeSettingsRead:
+    """What holds for a committee's subtree (absence reminders), and which committee set it."""
+    found = await committee_settings.effective(
+        session, caller.scope(Permission.NOTIFY_MANAGE), org_id
+    )
+    return CommitteeSettingsRead.model_validate(found)
+
+
+@router.put("/notify/committees/{org_id}/settings", responses=responses(CommitteeNotFound))
+async def set_committee_settings(
+    org_id: IdPath,
+    body: CommitteeSettingsWrite,
+    caller: NotifyManager,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> CommitteeSettingsRead:
+    """Switch absence reminders on or off for a committee's subtree (the nearest committee
+    up the tree that set a value wins), or null to inherit again."""
+    found = await committee_settings.save(
+        session,
+        caller.scope(Permission.NOTIFY_MANAGE),
+        org_id,
+        body.absence_reminders,
+        account_id=caller.account_id,
+        now=runtime.clock.now(),
+    )
+    return CommitteeSettingsRead.model_validate(found)

@@ -11,6 +11,16 @@ from app.models import Channel, DeliveryStatus, NotificationKind
 from app.notify.subscriptions import SubscribeResult
 
 
+class NewerMessage(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    notification_id: int
+    kind: NotificationKind
+    title: str
+    body: str
+    created_at: ShownTime
+
+
 class InboxItem(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -23,6 +33,15 @@ class InboxItem(BaseModel):
     data: dict[str, Any]
     created_at: ShownTime
     read_at: ShownTime | None
+    subject: str | None = Field(
+        description='What it is about, e.g. "activity:12"; messages of one subject go together'
+    )
+    superseded: bool = Field(
+        description="A newer message about the same subject exists: this one is out of date"
+    )
+    superseded_by: NewerMessage | None = Field(
+        description="That newer message (the activity's current state: moved, cancelled…)"
+    )
 
 
 class UnreadCount(BaseModel):
@@ -121,3 +140,22 @@ class TemplateCreditsRead(BaseModel):
     template_id: str
     kinds: list[NotificationKind]
     credits: int
+
+
+class CommitteeSettingsWrite(RequestModel):
+    absence_reminders: bool | None = Field(
+        description="Remind members who missed a meeting without approved leave, in this "
+        "committee's subtree; null: no value of its own (the committee above decides)"
+    )
+
+
+class CommitteeSettingsRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    org_id: int
+    absence_reminders: bool = Field(description="What holds for the subtree")
+    own: bool | None = Field(description="This committee's own value; null: it inherits")
+    decided_by_org_id: int | None = Field(
+        description="The committee whose value holds (the nearest above that set one); "
+        "null: nobody set one, reminders are on"
+    )

@@ -39,8 +39,20 @@ from app.notify.schemas import PreferencesWrite
 
 
 @dataclass(frozen=True)
+class Newer:
+    """The newest notification about the subject of an older message: what is true now."""
+
+    notification_id: int
+    kind: NotificationKind
+    title: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class InboxEntry:
-    """One message of a member's inbox with the notification it carries."""
+    """One message of a member's inbox with the notification it carries, and, when a newer
+    notification about the same subject exists, that one."""
 
     id: int
     notification_id: int
@@ -51,9 +63,18 @@ class InboxEntry:
     data: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
+    subject: str | None = None
+    superseded_by: Newer | None = None
+
+    @property
+    def superseded(self) -> bool:
+        return self.superseded_by is not None
 
     @classmethod
-    def of(cls, message: InboxMessage, notification: Notification) -> InboxEntry:
+    def of(
+        cls, message: InboxMessage, notification: Notification, newest: Newer | None = None
+    ) -> InboxEntry:
+        newer = newest if newest and newest.notification_id != notification.id else None
         return cls(
             id=message.id,
             notification_id=notification.id,
@@ -64,6 +85,8 @@ class InboxEntry:
             data=notification.data or {},
             created_at=message.created_at,
             read_at=message.read_at,
+            subject=notification.subject,
+            superseded_by=newer,
         )
 
 
@@ -73,24 +96,54 @@ def _inbox_rows() -> Select[InboxMessage, Notification]:
     )
 
 
+async def _newest_by_subject(session: AsyncSession, subjects: set[str]) -> dict[str, Newer]:
+    """The newest notification of each subject (a handful per activity or request)."""
+    if not subjects:
+        return {}
+    newest: dict[str, Newer] = {}
+    rows = await session.execute(
+        select(Notification).where(Notification.subject.in_(subjects)).order_by(Notification.id)
+    )
+    for notification in rows.scalars():
+        assert notification.subject is not None
+        newest[notification.subject] = Newer(
+            notification.id,
+            notification.kind,
+            notification.title,
+            notification.body,
+            notification.created_at,
+        )
+    return newest
+
+
+async def _entries(
+    session: AsyncSession, rows: Sequence[tuple[InboxMessage, Notification]]
+) -> list[InboxEntry]:
+    newest = await _newest_by_subject(session, {n.subject for _, n in rows if n.subject})
+    return [
+        InboxEntry.of(message, notification, newest.get(notification.subject or ""))
+        for message, notification in rows
+    ]
+
+
 async def inbox(
     session: AsyncSession, member_id: int, *, after_id: int | None, unread_only: bool, limit: int
 ) -> list[InboxEntry]:
-    """Newest first; ``after_id`` is the last message of the page before."""
+    """Newest notification first (the order things happened, whatever order the worker
+    wrote them in); ``after_id`` is the last notification id of the page before. An older
+    message about the same subject as a newer notification carries that newer one."""
     query = (
         _inbox_rows()
         .where(InboxMessage.member_id == member_id)
-        .order_by(InboxMessage.id.desc())
+        .order_by(InboxMessage.notification_id.desc())
         .limit(limit)
     )
     if after_id is not None:
-        query = query.where(InboxMessage.id < after_id)
+        query = query.where(InboxMessage.notification_id < after_id)
     if unread_only:
         query = query.where(InboxMessage.read_at.is_(None))
-    return [
-        InboxEntry.of(message, notification)
-        for message, notification in await session.execute(query)
-    ]
+    rows = [(message, notification) for message, notification in await session.execute(query)]
+    return await _entries(session, rows)
 
 
 async def unread_count(session: AsyncSession, member_id: int) -> int:
@@ -116,7 +169,7 @@ async def mark_read(
     if message.read_at is None:
         message.read_at = now
         await session.flush()
-    return InboxEntry.of(message, notification)
+    return (await _entries(session, [(message, notification)]))[0]
 
 
 async def mark_all_read(session: AsyncSession, member_id: int, now: datetime) -> int:
@@ -129,9 +182,14 @@ async def mark_all_read(session: AsyncSession, member_id: int, now: datetime) ->
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Not the member's to switch: the inbox is always on, and the console is the developer's
+# stand-in for a push, not something a member receives.
+_NOT_CHOOSABLE = frozenset({Channel.INBOX, Channel.CONSOLE})
+
+
 def choosable_channels(settings: Settings) -> list[Channel]:
-    """The member channels a member may switch: configured ones except the inbox."""
-    return [channel for channel in member_channels(settings) if channel is not Channel.INBOX]
+    """The member channels a member may switch: configured ones but the inbox and console."""
+    return [channel for channel in member_channels(settings) if channel not in _NOT_CHOOSABLE]
 
 
 @dataclass(frozen=True)

@@ -336,3 +336,22 @@ async def test_binding_needs_a_token(client: httpx.AsyncClient, wechat: FakeWeCh
 
     assert response.status_code == 401
     assert wechat.requests == []
+
+
+async def test_a_phone_code_the_fake_never_issued_binds_nothing(
+    client: httpx.AsyncClient, factory: Factory, world: World, db: AsyncSession
+) -> None:
+    # The development fake answers as WeChat answers a code it never issued.
+    await factory.member(world.branch_a1, phone="13812345678")
+    account = await factory.account()
+
+    response = await client.post(
+        PHONE, json={"code": "not-a-real-code"}, headers=factory.headers_for(account)
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "auth.wechat_code_invalid"
+    stored = await fresh(db, Account, account.id)
+    assert stored.phone is None
+    linked = await db.scalars(select(Member).where(Member.account_id == account.id))
+    assert linked.all() == []

@@ -1,6 +1,7 @@
 """A fake WeChat for development and tests, plugged in at the HTTP boundary so that the
 real client code runs. Login code ``X`` becomes openid ``fake-X``; a phone code of eleven
-digits binds that number."""
+digits binds that number, and any other phone code is refused as WeChat refuses one it
+never issued (40029)."""
 
 from __future__ import annotations
 
@@ -43,11 +44,10 @@ def fake_wechat_handler(request: httpx.Request) -> httpx.Response:
             {"access_token": f"fake-access-token-{next(_token_counter)}", "expires_in": 7200}
         )
     if path == "/wxa/business/getuserphonenumber":
-        code = str(json.loads(request.content or b"{}").get("code", ""))
-        if len(code) == 11 and code.isdigit():
-            phone = code
-        else:
-            phone = "139" + str(int(hashlib.sha256(code.encode()).hexdigest(), 16))[-8:]
+        phone = str(json.loads(request.content or b"{}").get("code", ""))
+        if not (len(phone) == 11 and phone.isdigit()):
+            # What WeChat answers for a code it never issued: nothing to bind.
+            return _json({"errcode": 40029, "errmsg": "invalid code"})
         return _json(
             {
                 "errcode": 0,

@@ -102,7 +102,7 @@ async def test_sends_against_a_credit_with_fitted_fields(
     data = {key: value["value"] for key, value in body["data"].items()}
     assert len(data["thing1"]) == 20
     assert data["thing1"].endswith("…")
-    assert data["time2"] == "2025年3月2日 14:00"  # 06:00 UTC shown in Asia/Shanghai
+    assert data["time2"] == "2025年03月02日 14:00"  # 06:00 UTC shown in Asia/Shanghai
     assert data["thing3"] == "党群中心"
     assert data["phrase4"] == "已变更"
     assert data["character_string5"] == "3"

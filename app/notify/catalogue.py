@@ -1,0 +1,69 @@
+"""What each kind of notification carries in its ``data``: the values templates of other
+channels (WeChat subscribe messages, SMS) may name. Features fill these keys when they call
+``notify``; settings are checked against this at start, so a template naming a value its
+kind never carries, or a time field fed by text, stops the start instead of being refused
+by WeChat (47003) message after message. Times travel as ISO 8601 strings with an offset."""
+
+from __future__ import annotations
+
+import enum
+from types import MappingProxyType
+
+from app.models import NotificationKind
+
+
+class Value(enum.StrEnum):
+    TEXT = "text"
+    MOMENT = "moment"  # an aware time
+
+
+# Every message has these, whatever its kind.
+MESSAGE_VALUES = MappingProxyType(
+    {"title": Value.TEXT, "body": Value.TEXT, "created_at": Value.MOMENT}
+)
+
+_ACTIVITY = {
+    "activity_title": Value.TEXT,
+    "starts_at": Value.MOMENT,
+    "ends_at": Value.MOMENT,
+    "venue": Value.TEXT,  # 待定 when none is set
+    "status": Value.TEXT,  # a phrase: 已发布, 已变更, 已取消, 即将开始
+}
+
+KIND_VALUES: MappingProxyType[NotificationKind, MappingProxyType[str, Value]] = MappingProxyType(
+    {
+        NotificationKind.ACTIVITY_PUBLISHED: MappingProxyType(_ACTIVITY),
+        NotificationKind.ACTIVITY_CHANGED: MappingProxyType(_ACTIVITY),
+        NotificationKind.ACTIVITY_CANCELLED: MappingProxyType({**_ACTIVITY, "reason": Value.TEXT}),
+        NotificationKind.ACTIVITY_REMINDER: MappingProxyType(_ACTIVITY),
+        NotificationKind.NEWS_PUBLISHED: MappingProxyType(
+            {
+                "article_title": Value.TEXT,
+                "published_at": Value.MOMENT,
+                "category_name": Value.TEXT,  # 政策解读
+            }
+        ),
+        NotificationKind.LEAVE_DECIDED: MappingProxyType(
+            {
+                "activity_title": Value.TEXT,
+                "starts_at": Value.MOMENT,
+                "decision": Value.TEXT,  # a phrase: 已批准, 未批准
+                "note": Value.TEXT,  # 无 when the manager wrote none
+                "decided_at": Value.MOMENT,
+            }
+        ),
+        NotificationKind.ABSENCE_REMINDER: MappingProxyType(
+            {
+                "activity_title": Value.TEXT,
+                "starts_at": Value.MOMENT,
+                "venue": Value.TEXT,
+                "status": Value.TEXT,  # 缺席
+            }
+        ),
+    }
+)
+
+
+def values_of(kind: NotificationKind) -> dict[str, Value]:
+    """Every value a message of ``kind`` can fill a template field with."""
+    return {**MESSAGE_VALUES, **KIND_VALUES[kind]}
