@@ -1,7 +1,7 @@
 """sqlite autoincrement: ids of deleted rows are never handed out again
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-02 10:00:00
 
 Without AUTOINCREMENT SQLite gives a new row the largest id in use plus one, so deleting
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
