@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.models.base import Base, TimestampMixin, str_enum
+from app.models.members import PartyStatus
 
 
 class ActivityType(enum.StrEnum):
@@ -51,9 +52,17 @@ class CheckInMethod(enum.StrEnum):
     MANUAL = "manual"  # 补签 by the secretary
 
 
-# The ways a member checks in by themselves; 补签 (manual) is the secretary's, always allowed.
-SELF_SERVICE_METHODS = (CheckInMethod.ROTATING_CODE, CheckInMethod.POSTER, CheckInMethod.GEOFENCE)
-ALL_METHODS_JSON = '["rotating_code", "poster", "geofence"]'
+class SelfCheckInMethod(enum.StrEnum):
+    """The ways members check in by themselves, which an activity may allow or not; 补签
+    (manual) is the secretary's and always possible."""
+
+    ROTATING_CODE = CheckInMethod.ROTATING_CODE.value
+    POSTER = CheckInMethod.POSTER.value
+    GEOFENCE = CheckInMethod.GEOFENCE.value
+
+
+ALL_SELF_METHODS = [method.value for method in SelfCheckInMethod]
+ALL_SELF_METHODS_JSON = '["rotating_code", "poster", "geofence"]'
 
 
 class ReviewStatus(enum.StrEnum):
@@ -121,8 +130,8 @@ class Activity(TimestampMixin, Base):
     )
     # The check-in rules the organizer chose. Rows from before the rules existed keep what
     # they did then: every method, no location needed, a code outside the fence reviewed.
-    checkin_methods: Mapped[list[CheckInMethod]] = mapped_column(
-        JSON, default=lambda: list(SELF_SERVICE_METHODS), server_default=ALL_METHODS_JSON
+    checkin_methods: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: list(ALL_SELF_METHODS), server_default=ALL_SELF_METHODS_JSON
     )
     location_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     outside_fence: Mapped[OutsideFencePolicy] = mapped_column(
@@ -236,6 +245,10 @@ class Attendance(Base):
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
     manual_reason: Mapped[str | None] = mapped_column(String(200))
+
+    # Shown in the review queue, never stored: loaded there with with_expression.
+    member_name: Mapped[str] = query_expression()
+    party_status: Mapped[PartyStatus] = query_expression()
 
     @property
     def rejected(self) -> bool:
