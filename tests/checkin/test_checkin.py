@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.idempotency import spec as idempotency
 from app.models import AuditEvent, Role
+from tests.checkin import test_rules
 from tests.checkin.conftest import (
     ENDS_AT,
     STARTS_AT,
@@ -564,6 +565,7 @@ REFUSAL_TESTS = {
     "checkin.outside_geofence": test_outside_geofence,
     "checkin.outside_window": test_outside_window,
     "checkin.not_expected": test_not_expected_when_walk_ins_are_refused,
+    "checkin.method_not_allowed": test_rules.test_method_not_allowed,
     "checkin.activity_cancelled": test_activity_cancelled,
     "checkin.already_checked_in": test_already_checked_in_shows_the_original,
     "rate_limited": test_rate_limited,
