@@ -30,7 +30,8 @@ class TokenRequired(Unprocessable):
 
 
 class LocationRequired(Unprocessable):
-    """A poster or geofence check-in needs latitude and longitude (and the activity a fence)."""
+    """A poster or location check-in needs latitude and longitude (and the activity a fence);
+    so does a rotating code where the activity requires the location."""
 
     code = "checkin.location_required"
     message_zh = "请允许获取位置后签到"
