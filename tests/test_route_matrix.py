@@ -274,6 +274,14 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/activities/{s.other.published_activity_id}/check-ins/manual",
         {"member_id": s.other.member.id, "reason": "越权补签"},
     ),
+    ("GET", "/api/v1/activities/{activity_id}/attendances/flagged"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/attendances/flagged",
+        None,
+    ),
+    ("POST", "/api/v1/activities/{activity_id}/attendances/{attendance_id}/review"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/attendances/1/review",
+        {"decision": "reject", "reason": "越权驳回"},
+    ),
     # leave
     ("POST", "/api/v1/activities/{activity_id}/leave"): lambda s: (
         f"{V1}/activities/{s.other.published_activity_id}/leave",

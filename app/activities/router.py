@@ -24,6 +24,7 @@ from app.activities.schemas import (
 )
 from app.auth.dependencies import ActivitiesManager, CurrentPrincipal
 from app.auth.permissions import Permission
+from app.checkin.errors import LocationNeedsGeofence
 from app.db import DbSession, ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
@@ -40,7 +41,7 @@ router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["activit
 @router.post(
     "/activities",
     status_code=status.HTTP_201_CREATED,
-    responses=responses(OrgNotFound, MemberNotFound, GeofenceNeedsVenue),
+    responses=responses(OrgNotFound, MemberNotFound, GeofenceNeedsVenue, LocationNeedsGeofence),
 )
 async def create_activity(
     body: ActivityCreate, caller: ActivitiesManager, session: DbSession, runtime: RuntimeDep
@@ -129,6 +130,7 @@ async def get_activity(
         MemberNotFound,
         EndsBeforeStart,
         GeofenceNeedsVenue,
+        LocationNeedsGeofence,
     ),
 )
 async def update_activity(

@@ -2,12 +2,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import Lax, Moment, MultiLine, Reason200, RequestModel, Text50, Text100
-from app.models.activities import ActivityType, MassOrg, WalkInPolicy
+from app.models.activities import (
+    ActivityType,
+    MassOrg,
+    OutsideFencePolicy,
+    SelfCheckInMethod,
+    WalkInPolicy,
+)
 
 Title = Text100
 Latitude = Annotated[
@@ -15,6 +28,17 @@ Latitude = Annotated[
 ]
 Longitude = Annotated[
     float, Field(ge=-180, le=180, description="WGS-84 (wx.getLocation type 'wgs84')")
+]
+
+
+def _canonical_methods(methods: list[SelfCheckInMethod]) -> list[SelfCheckInMethod]:
+    return [method for method in SelfCheckInMethod if method in methods]
+
+
+CheckInMethods = Annotated[
+    list[Annotated[SelfCheckInMethod, Lax]],
+    Field(min_length=1, max_length=3),
+    AfterValidator(_canonical_methods),
 ]
 
 
@@ -41,6 +65,21 @@ class ActivityFields(Venue):
     lecturer_member_id: DbId | None = Field(default=None, description="党课 lecturer, a member")
     lecturer_name: Text50 | None = Field(default=None, description="党课 lecturer from outside")
     walk_in_policy: Annotated[WalkInPolicy, Lax] | None = None
+    checkin_methods: CheckInMethods | None = Field(
+        default=None,
+        description="How members may check in by themselves (补签 is always possible); "
+        "default all three",
+    )
+    location_required: bool | None = Field(
+        default=None,
+        description="A rotating-code check-in must send the member's point too "
+        "(poster and location check-ins always do); needs the geofence. Default false",
+    )
+    outside_fence: Annotated[OutsideFencePolicy, Lax] | None = Field(
+        default=None,
+        description="A rotating-code check-in from outside the radius: refused, or accepted "
+        "and flagged for review (default). Poster and location check-ins outside are refused",
+    )
     co_hosts: list[Annotated[MassOrg, Lax]] | None = Field(
         default=None, max_length=3, description="工会, 妇联, 共青团"
     )
@@ -109,6 +148,9 @@ class ActivityRead(BaseModel):
     venue_longitude: float | None
     geofence_radius_m: int | None
     walk_in_policy: WalkInPolicy
+    checkin_methods: list[SelfCheckInMethod]
+    location_required: bool
+    outside_fence: OutsideFencePolicy
     co_hosts: list[MassOrg]
     expected_count: int
     published_at: ShownTime | None

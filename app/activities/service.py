@@ -23,6 +23,7 @@ from app.activities.errors import (
 )
 from app.activities.schemas import ActivityCreate, ActivityFields, ActivityUpdate
 from app.auth.scope import Scope
+from app.checkin.errors import LocationNeedsGeofence
 from app.members import service as members_service
 from app.members.errors import MemberNotFound
 from app.models import (
@@ -54,6 +55,9 @@ EDITABLE = {
     "venue_longitude",
     "geofence_radius_m",
     "walk_in_policy",
+    "checkin_methods",
+    "location_required",
+    "outside_fence",
 }
 # Changes members must hear about: when and where.
 NOTIFIED_FIELDS = frozenset(
@@ -180,6 +184,9 @@ async def _check_people(session: AsyncSession, member_scope: Scope, body: Activi
 def _check_venue(activity: Activity) -> None:
     if activity.geofence_radius_m is not None and activity.venue_latitude is None:
         raise GeofenceNeedsVenue()
+    # A point is only worth asking for when there is a fence to compare it with.
+    if activity.location_required and activity.geofence_radius_m is None:
+        raise LocationNeedsGeofence()
 
 
 async def _default_expected(session: AsyncSession, org_id: int, org_kind: OrgKind) -> list[int]:

@@ -20,13 +20,19 @@ class Figures(BaseModel):
     model_config = READ
 
     expected: int
-    present: int = Field(description="Everyone checked in, walk-ins included")
+    present: int = Field(
+        description="Everyone checked in, walk-ins included; a check-in rejected in review "
+        "counts as absent"
+    )
     late: int
     excused: int = Field(description="Approved leave, not present")
     absent: int = Field(description="Expected, neither present nor excused, after check-in closed")
     pending: int = Field(description="Expected and not here yet while check-in is still open")
     walk_ins: int
-    needs_review: int = Field(description="Check-ins flagged for review (poor accuracy, walk-in)")
+    needs_review: int = Field(
+        description="Flagged check-ins waiting for review (outside the fence, poor accuracy, "
+        "walk-in)"
+    )
     rate: float | None = Field(description=RATE)
 
 
@@ -79,7 +85,10 @@ class MemberAttendance(BaseModel):
     name: str = Field(validation_alias=AliasPath("member", "name"))
     from_: date = Field(validation_alias=AliasPath("period", "first"), serialization_alias="from")
     to: date = Field(validation_alias=AliasPath("period", "last"))
-    summary: Figures
+    summary: Figures = Field(
+        description="The rate counts only activities whose check-in has closed, as the "
+        "organization's figures do; those still open show as pending"
+    )
     activities: list[HistoryEntry]
 
 

@@ -1,5 +1,6 @@
 """Attendance figures. Per activity: expected, present (of whom late), excused (approved
-leave, not present), absent (expected, neither present nor excused), walk-ins."""
+leave, not present), absent (expected, neither present nor excused), walk-ins. An
+attendance rejected in review counts as absent everywhere (``counted``)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from app.models import (
     OrgClosure,
     PartyStatus,
 )
+from app.models.activities import ReviewStatus
 
 LONGEST_PERIOD = timedelta(days=3660)
 
@@ -60,58 +62,6 @@ def period(start: date | None, end: date | None, *, today: date, timezone: str) 
     )
 
 
-@dataclass(frozen=True)
-class ActivitySummary:
-    expected: int
-    present: int
-    late: int
-    excused: int
-    absent: int
-    walk_ins: int
-
-
-async def activity_summary(session: AsyncSession, activity_id: int) -> ActivitySummary:
-    expected_present = (
-        select(
-            func.count(ExpectedAttendee.member_id).label("expected"),
-            func.count(Attendance.id).label("present"),
-            func.count(LeaveRequest.id).filter(Attendance.id.is_(None)).label("excused"),
-        )
-        .select_from(ExpectedAttendee)
-        .outerjoin(
-            Attendance,
-            and_(
-                Attendance.activity_id == ExpectedAttendee.activity_id,
-                Attendance.member_id == ExpectedAttendee.member_id,
-            ),
-        )
-        .outerjoin(
-            LeaveRequest,
-            and_(
-                LeaveRequest.activity_id == ExpectedAttendee.activity_id,
-                LeaveRequest.member_id == ExpectedAttendee.member_id,
-                LeaveRequest.status == LeaveStatus.APPROVED,
-            ),
-        )
-        .where(ExpectedAttendee.activity_id == activity_id)
-    )
-    expected, present, excused = (await session.execute(expected_present)).one()
-    all_present = select(
-        func.count(Attendance.id).label("present"),
-        func.count(Attendance.id).filter(Attendance.late.is_(True)).label("late"),
-        func.count(Attendance.id).filter(Attendance.walk_in.is_(True)).label("walk_ins"),
-    ).where(Attendance.activity_id == activity_id)
-    total_present, late, walk_ins = (await session.execute(all_present)).one()
-    return ActivitySummary(
-        expected=expected,
-        present=total_present,
-        late=late,
-        excused=excused,
-        absent=expected - present - excused,
-        walk_ins=walk_ins,
-    )
-
-
 # --- who came: one activity's roster ---------------------------------------------------
 
 
@@ -123,14 +73,26 @@ class PersonState(enum.StrEnum):
     PENDING = "pending"  # expected, not here yet, while check-in may still happen
 
 
+def counted(attendance: Attendance | None) -> bool:
+    """An attendance that makes its member present: any but one rejected in review (or an
+    undone 补签), which counts as absent in every figure."""
+    return attendance is not None and not attendance.rejected
+
+
 def person_state(
     attendance: Attendance | None, leave_status: LeaveStatus | None, closed: bool
 ) -> PersonState:
-    if attendance is not None:
+    if attendance is not None and counted(attendance):
         return PersonState.LATE if attendance.late else PersonState.PRESENT
     if leave_status is LeaveStatus.APPROVED:
         return PersonState.EXCUSED
+    if attendance is not None:
+        return PersonState.ABSENT  # rejected: no second check-in can follow, so it is final
     return PersonState.ABSENT if closed else PersonState.PENDING
+
+
+def _pending_review(attendance: Attendance | None) -> bool:
+    return attendance is not None and attendance.review_status is ReviewStatus.PENDING
 
 
 def checkin_closed(activity: Activity, settings: Settings, now: datetime) -> bool:
@@ -246,6 +208,14 @@ async def activity_roster(
     )
 
 
+async def activity_figures(
+    session: AsyncSession, activity: Activity, *, settings: Settings, now: datetime
+) -> RosterSummary:
+    """The figures of one activity, as its attendance view shows them (the minutes too)."""
+    closed = checkin_closed(activity, settings, now)
+    return summarize(await _roster_lines(session, activity, closed=closed))
+
+
 async def org_name(session: AsyncSession, org_id: int) -> str:
     org = await session.get(Organization, org_id)
     return org.name if org else ""
@@ -255,7 +225,7 @@ def summarize(lines: Sequence[RosterLine]) -> RosterSummary:
     def count(state: PersonState) -> int:
         return sum(1 for line in lines if line.state is state)
 
-    present = [line for line in lines if line.attendance is not None]
+    present = [line for line in lines if counted(line.attendance)]
     expected = sum(1 for line in lines if line.expected)
     return RosterSummary(
         expected=expected,
@@ -265,7 +235,7 @@ def summarize(lines: Sequence[RosterLine]) -> RosterSummary:
         absent=count(PersonState.ABSENT),
         pending=count(PersonState.PENDING),
         walk_ins=sum(1 for line in present if not line.expected),
-        needs_review=sum(1 for line in present if line.attendance and line.attendance.needs_review),
+        needs_review=sum(1 for line in lines if _pending_review(line.attendance)),
         rate=attendance_rate(sum(1 for line in present if line.expected), expected),
     )
 
@@ -281,6 +251,7 @@ class HistoryLine:
     state: PersonState
     attendance: Attendance | None
     leave_status: LeaveStatus | None
+    closed: bool  # check-in has closed: the line is final and counts in the rate
 
 
 @dataclass(frozen=True)
@@ -348,19 +319,20 @@ async def member_history(
             )
         ).all()
     )
-    lines = [
-        HistoryLine(
-            activity=activity,
-            org_name=name,
-            expected=bool(was_expected),
-            state=person_state(
-                attendance, leaves.get(activity.id), checkin_closed(activity, settings, now)
-            ),
-            attendance=attendance,
-            leave_status=leaves.get(activity.id),
+    lines = []
+    for activity, name, was_expected, attendance in rows:
+        closed = checkin_closed(activity, settings, now)
+        lines.append(
+            HistoryLine(
+                activity=activity,
+                org_name=name,
+                expected=bool(was_expected),
+                state=person_state(attendance, leaves.get(activity.id), closed),
+                attendance=attendance,
+                leave_status=leaves.get(activity.id),
+                closed=closed,
+            )
         )
-        for activity, name, was_expected, attendance in rows
-    ]
     return MemberHistory(member=member, period=period, activities=lines)
 
 
@@ -369,20 +341,19 @@ def summarize_history(lines: Sequence[HistoryLine]) -> RosterSummary:
         return sum(1 for line in lines if line.state is state)
 
     expected = [line for line in lines if line.expected]
+    # The rate, like the organization's, counts only activities whose check-in has closed:
+    # one still open would count a member not there yet as absent.
+    final = [line for line in expected if line.closed]
     return RosterSummary(
         expected=len(expected),
-        present=sum(1 for line in lines if line.attendance is not None),
+        present=sum(1 for line in lines if counted(line.attendance)),
         late=count(PersonState.LATE),
         excused=count(PersonState.EXCUSED),
         absent=count(PersonState.ABSENT),
         pending=count(PersonState.PENDING),
-        walk_ins=sum(1 for line in lines if line.attendance is not None and not line.expected),
-        needs_review=sum(
-            1 for line in lines if line.attendance is not None and line.attendance.needs_review
-        ),
-        rate=attendance_rate(
-            sum(1 for line in expected if line.attendance is not None), len(expected)
-        ),
+        walk_ins=sum(1 for line in lines if counted(line.attendance) and not line.expected),
+        needs_review=sum(1 for line in lines if _pending_review(line.attendance)),
+        rate=attendance_rate(sum(1 for line in final if counted(line.attendance)), len(final)),
     )
 
 
@@ -435,6 +406,13 @@ class OrgFigures:
     by_child: list[ChildTally]
 
 
+def _not_rejected() -> ColumnElement[bool]:
+    """SQL: as counted(), an attendance that makes its member present."""
+    return or_(
+        Attendance.review_status.is_(None), Attendance.review_status != ReviewStatus.REJECTED
+    )
+
+
 def _per_activity(
     org_id: int, since: datetime, until: datetime, closed_before: datetime
 ) -> Subquery:
@@ -457,6 +435,7 @@ def _per_activity(
             and_(
                 Attendance.activity_id == Activity.id,
                 Attendance.member_id == ExpectedAttendee.member_id,
+                _not_rejected(),
             ),
         )
         .outerjoin(

@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font
 from app.attendance.service import PersonState, RosterLine, RosterSummary
 from app.kit import xlsx
 from app.models import Activity, ActivityType, CheckInMethod, PartyStatus
+from app.models.activities import ReviewStatus
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -75,8 +76,11 @@ def _remarks(line: RosterLine) -> str:
     if attendance is not None:
         if attendance.manual_reason:
             notes.append(f"补签：{attendance.manual_reason}")
-        if attendance.needs_review:
+        if attendance.review_status is ReviewStatus.PENDING:
             notes.append("待核查")
+        elif attendance.review_status is ReviewStatus.REJECTED:
+            undone = attendance.method is CheckInMethod.MANUAL
+            notes.append(f"{'补签已撤销' if undone else '签到未认可'}：{attendance.review_note}")
     return "；".join(notes)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import Conflict, Unprocessable
+from app.errors import Conflict, NotFound, Unprocessable
 
 
 class TokenInvalid(Unprocessable):
@@ -30,11 +30,28 @@ class TokenRequired(Unprocessable):
 
 
 class LocationRequired(Unprocessable):
-    """A poster or geofence check-in needs latitude and longitude (and the activity a fence)."""
+    """A poster or location check-in needs latitude and longitude (and the activity a fence);
+    so does a rotating code where the activity requires the location."""
 
     code = "checkin.location_required"
     message_zh = "请允许获取位置后签到"
     message_en = "Location is needed"
+
+
+class LocationNeedsGeofence(Unprocessable):
+    """An activity may require the member's location only with a venue and a radius."""
+
+    code = "checkin.location_needs_geofence"
+    message_zh = "要求定位签到须先设置场地坐标和签到范围"
+    message_en = "Requiring the location needs the venue and a radius"
+
+
+class MethodNotAllowed(Unprocessable):
+    """The activity does not allow this way of checking in (details.method, details.allowed)."""
+
+    code = "checkin.method_not_allowed"
+    message_zh = "本次活动不支持该签到方式"
+    message_en = "This activity does not allow that way of checking in"
 
 
 class OutsideGeofence(Unprocessable):
@@ -103,3 +120,27 @@ class CheckOutClosed(Conflict):
     code = "checkout.window_closed"
     message_zh = "签退时间已过"
     message_en = "Check-out has closed"
+
+
+class AttendanceNotFound(NotFound):
+    """No such attendance at this activity."""
+
+    code = "attendance.not_found"
+    message_zh = "签到记录不存在"
+    message_en = "Attendance not found"
+
+
+class NotUnderReview(Conflict):
+    """Only a flagged check-in is confirmed; a 补签 can only be undone (rejected)."""
+
+    code = "attendance.not_under_review"
+    message_zh = "该签到无需审核"
+    message_en = "This attendance is not waiting for review"
+
+
+class AlreadyReviewed(Conflict):
+    """Decided before (details.review_status)."""
+
+    code = "attendance.already_reviewed"
+    message_zh = "该签到已审核"
+    message_en = "This attendance was reviewed already"

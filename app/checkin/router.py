@@ -4,23 +4,28 @@ check-in and check-out, and 补签."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.activities import service as activities_service
 from app.activities.errors import ActivityNotFound
 from app.auth.dependencies import ActivitiesManager, CurrentMember
 from app.auth.permissions import Permission
-from app.checkin import codes, service
+from app.checkin import codes, review, service
 from app.checkin.errors import (
     ActivityCancelled,
     ActivityNotPublished,
     AlreadyCheckedIn,
+    AlreadyReviewed,
+    AttendanceNotFound,
     CheckOutClosed,
     LocationRequired,
     ManualTooEarly,
+    MethodNotAllowed,
     NotCheckedIn,
     NotExpected,
+    NotUnderReview,
     OutsideGeofence,
     OutsideWindow,
     PosterNeedsGeofence,
@@ -28,17 +33,26 @@ from app.checkin.errors import (
     TokenInvalid,
     TokenRequired,
 )
-from app.checkin.schemas import AttendanceRead, CheckInCode, CheckInRequest, ManualCheckIn
+from app.checkin.schemas import (
+    AttendanceRead,
+    CheckInCode,
+    CheckInRequest,
+    ManualCheckIn,
+    ReviewItem,
+    ReviewRequest,
+)
 from app.db import DbConnection, DbSession, ReadSession
 from app.errors import TooManyRequests, responses
 from app.idempotency.route import IdempotentRoute
 from app.integrations.wechat import WeChatError, WeChatUnavailable
 from app.integrations.wechat.errors import WeChatBusy, WeChatFailed, WeChatRateLimited
 from app.kit.net import client_ip
+from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath
 from app.members import service as members_service
 from app.members.errors import MemberNotFound
 from app.models import ActivityStatus
+from app.models.activities import ReviewStatus
 from app.observability import request_id_var
 from app.runtime import RuntimeDep
 
@@ -116,6 +130,7 @@ async def checkin_poster(
         TokenInvalid,
         TokenExpired,
         TokenRequired,
+        MethodNotAllowed,
         LocationRequired,
         OutsideGeofence,
         OutsideWindow,
@@ -189,17 +204,70 @@ async def manual_check_in(
     session: DbSession,
     runtime: RuntimeDep,
 ) -> AttendanceRead:
-    """补签: the secretary records a member's attendance, with a reason; audited."""
+    """补签: the secretary records a member's attendance, or a guest's without an account
+    (入党积极分子, 群众), with a reason; audited."""
     activity = await activities_service.get_in_scope(
         session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
     )
-    await members_service.get_in_scope(
-        session, caller.scope(Permission.MEMBERS_READ), body.member_id
-    )
+    if body.member_id is not None:
+        await members_service.get_in_scope(
+            session, caller.scope(Permission.MEMBERS_READ), body.member_id
+        )
     attendance = await service.manual_check_in(
         session,
         activity,
         member_id=body.member_id,
+        guest=body.guest,
+        reason=body.reason,
+        account_id=caller.account_id,
+        request_id=request_id_var.get(),
+        now=runtime.clock.now(),
+    )
+    return AttendanceRead.model_validate(attendance)
+
+
+@router.get("/{activity_id}/attendances/flagged", responses=responses(ActivityNotFound))
+async def flagged_attendances(
+    activity_id: IdPath,
+    caller: ActivitiesManager,
+    session: ReadSession,
+    page: PageParams,
+    review_status: Annotated[
+        ReviewStatus | None, Query(description="Only these; all flagged by default")
+    ] = None,
+) -> Page[ReviewItem]:
+    """The review queue: check-ins flagged as outside the fence, of poor accuracy or walk-ins,
+    in check-in order."""
+    activity = await activities_service.get_in_scope(
+        session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
+    )
+    rows = await review.flagged(session, activity, page, status=review_status)
+    return paginate(ReviewItem, rows, page)
+
+
+@router.post(
+    "/{activity_id}/attendances/{attendance_id}/review",
+    responses=responses(ActivityNotFound, AttendanceNotFound, NotUnderReview, AlreadyReviewed),
+)
+async def review_attendance(
+    activity_id: IdPath,
+    attendance_id: IdPath,
+    body: ReviewRequest,
+    caller: ActivitiesManager,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> AttendanceRead:
+    """Confirm or reject a flagged check-in, or undo a 补签 (reject), with a reason; a rejected
+    attendance counts as absent and its member is told. Audited."""
+    activity = await activities_service.get_in_scope(
+        session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
+    )
+    attendance = await review.decide(
+        session,
+        runtime.settings,
+        activity,
+        attendance_id,
+        body.decision,
         reason=body.reason,
         account_id=caller.account_id,
         request_id=request_id_var.get(),

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.kit.time import ShownTime
 from app.kit.types import DbId
-from app.kit.validation import MultiLine, NoControlChars, RequestModel, line
-from app.models.activities import CheckInMethod
+from app.kit.validation import Lax, MultiLine, Name, NoControlChars, Reason200, RequestModel, line
+from app.models.activities import CheckInMethod, ReviewStatus
+from app.models.members import PartyStatus
 
 
 class CheckInRequest(RequestModel):
@@ -33,11 +35,52 @@ class CheckInRequest(RequestModel):
     )
 
 
+class GuestStatus(enum.StrEnum):
+    """Who may come as a guest without an account: not party members."""
+
+    ACTIVIST = PartyStatus.ACTIVIST.value  # 入党积极分子
+    MASSES = PartyStatus.MASSES.value  # 群众
+
+
+class Guest(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    party_status: Annotated[GuestStatus, Lax]
+
+
 class ManualCheckIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    member_id: DbId
+    member_id: DbId | None = Field(
+        default=None, description="A member in the caller's scope, expected or not"
+    )
+    guest: Guest | None = Field(
+        default=None,
+        description="Or someone without an account (入党积极分子, 群众): a record of their own "
+        "is made, the attendance marked as a walk-in",
+    )
     reason: Annotated[str, line(200, min_length=2), MultiLine]
+
+    @model_validator(mode="after")
+    def _one_person(self) -> ManualCheckIn:
+        if (self.member_id is None) == (self.guest is None):
+            raise ValueError("give either member_id or guest")
+        return self
+
+
+class ReviewDecision(enum.StrEnum):
+    CONFIRM = "confirm"
+    REJECT = "reject"
+
+
+class ReviewRequest(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Annotated[ReviewDecision, Lax] = Field(
+        description="confirm or reject a flagged check-in; reject also undoes a 补签"
+    )
+    reason: Reason200
 
 
 class CheckInCode(BaseModel):
@@ -62,8 +105,21 @@ class AttendanceRead(BaseModel):
     checked_in_at: ShownTime
     late: bool
     walk_in: bool
-    needs_review: bool
+    needs_review: bool = Field(description="Flagged at check-in; review_status says the decision")
     review_reasons: list[str]
+    review_status: ReviewStatus | None = Field(
+        description="pending, confirmed or rejected (rejected counts as absent); null when "
+        "never flagged"
+    )
+    reviewed_at: ShownTime | None
+    review_note: str | None = Field(description="The reviewer's reason")
     distance_m: float | None
     checked_out_at: ShownTime | None
     duration_minutes: int | None
+
+
+class ReviewItem(AttendanceRead):
+    """A flagged attendance with whose it is."""
+
+    member_name: str
+    party_status: PartyStatus

@@ -29,13 +29,15 @@ from app.checkin.errors import (
     CheckOutClosed,
     LocationRequired,
     ManualTooEarly,
+    MethodNotAllowed,
     NotCheckedIn,
     NotExpected,
     OutsideGeofence,
     OutsideWindow,
+    TokenInvalid,
     TokenRequired,
 )
-from app.checkin.schemas import AttendanceRead, CheckInRequest
+from app.checkin.schemas import AttendanceRead, CheckInRequest, Guest
 from app.config import Settings
 from app.kit.geo import haversine_m
 from app.kit.time import shown
@@ -47,8 +49,9 @@ from app.models import (
     CheckInMethod,
     ExpectedAttendee,
     Member,
+    PartyStatus,
 )
-from app.models.activities import WalkInPolicy
+from app.models.activities import OutsideFencePolicy, ReviewStatus, WalkInPolicy
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class CheckInTerms:
     venue_longitude: float | None
     geofence_radius_m: int | None
     walk_in_policy: WalkInPolicy
+    checkin_methods: list[str]
+    location_required: bool
+    outside_fence: OutsideFencePolicy
     checkin_secret: bytes
 
 
@@ -74,6 +80,7 @@ class Situation:
     attendance: Attendance | None
     expected: bool
     nearby: bool
+    current: bool  # the member has not left
 
     @property
     def visible(self) -> bool:
@@ -82,6 +89,12 @@ class Situation:
         return self.activity.status is not ActivityStatus.DRAFT and (
             self.expected or self.nearby or self.attendance is not None
         )
+
+    @property
+    def reachable_with_code(self) -> bool:
+        """Someone from elsewhere (another branch, a 流动党员 registered outside) may check in
+        with a valid code: the code shown or posted at the venue proves they are there."""
+        return self.activity.status is not ActivityStatus.DRAFT and self.current
 
 
 def _is_expected(member_id: ColumnElement[int]) -> ColumnElement[bool]:
@@ -105,6 +118,7 @@ _SITUATION = (
                 Member.id == _MEMBER_ID, Member.current(), in_org_subtree(Activity.org_id)
             )
         ).label("nearby"),
+        exists(select(Member.id).where(Member.id == _MEMBER_ID, Member.current())).label("current"),
         *_ATTENDANCE,
     )
     .outerjoin(
@@ -113,7 +127,7 @@ _SITUATION = (
     .where(Activity.id == bindparam("activity_id", type_=Integer))
 )
 _TERMS_AT = len(_TERMS)
-_ATTENDANCE_AT = _TERMS_AT + 2
+_ATTENDANCE_AT = _TERMS_AT + 3
 
 
 def _attendance_of(values: Sequence[Any]) -> Attendance:
@@ -137,6 +151,7 @@ async def situation(
         _attendance_of(attendance) if attendance[0] is not None else None,
         expected=bool(row.expected),
         nearby=bool(row.nearby),
+        current=bool(row.current),
     )
 
 
@@ -182,20 +197,31 @@ _METHODS = {
 }
 
 
+def _allow(activity: CheckInTerms, method: CheckInMethod) -> None:
+    if method.value not in activity.checkin_methods:
+        raise MethodNotAllowed(
+            details={"method": method.value, "allowed": list(activity.checkin_methods)}
+        )
+
+
 def _locate(
     activity: CheckInTerms, kind: codes.CodeKind | None, request: CheckInRequest, settings: Settings
 ) -> _Place:
-    fence_needed = kind is codes.CodeKind.POSTER or kind is None
+    """Where the member was, judged by the activity's rules. A poster never changes and a
+    location check-in has no code: for those the point is the only proof, so they need it
+    and are refused outside the fence. A rotating code proves presence by itself; the rules
+    say whether it needs the point too and what happens outside the fence."""
+    point_is_proof = kind is not codes.CodeKind.ROTATING
     method = _METHODS[kind]
     lat, lon, radius = activity.venue_latitude, activity.venue_longitude, activity.geofence_radius_m
     if lat is None or lon is None or radius is None:
         if kind is None:
             raise TokenRequired()
-        if fence_needed:
+        if point_is_proof:
             raise LocationRequired()
         return _Place(method)  # nothing to compare with; the point is not kept either
     if request.latitude is None or request.longitude is None:
-        if fence_needed:
+        if point_is_proof or activity.location_required:
             raise LocationRequired()
         return _Place(method)
     distance = haversine_m(lat, lon, request.latitude, request.longitude)
@@ -203,10 +229,36 @@ def _locate(
         # Too vague to judge: let a person decide rather than refuse someone who is there.
         return _Place(method, distance, ("poor_accuracy",))
     if distance > radius:
-        if fence_needed:
+        if point_is_proof or activity.outside_fence is OutsideFencePolicy.REFUSE:
             raise OutsideGeofence(details={"distance_m": round(distance), "radius_m": radius})
         return _Place(method, distance, ("outside_geofence",))
     return _Place(method, distance)
+
+
+def _code_kind(
+    activity: CheckInTerms, token: str | None, now: datetime, settings: Settings
+) -> codes.CodeKind | None:
+    if token is None:
+        return None
+    step = codes.current_step(now, settings.checkin_step_seconds)
+    return codes.verify(token, activity.id, activity.checkin_secret, step).kind
+
+
+def _walk_in_code(
+    found: Situation, token: str | None, now: datetime, settings: Settings
+) -> codes.CodeKind:
+    """The code of someone the activity does not concern; without a valid one the activity
+    is not theirs to see (404, as for anyone probing ids)."""
+    if token is None or not found.reachable_with_code:
+        raise ActivityNotFound()
+    try:
+        kind = _code_kind(found.activity, token, now, settings)
+    except TokenInvalid as exc:
+        raise ActivityNotFound() from exc
+    assert kind is not None
+    if found.activity.walk_in_policy is WalkInPolicy.REFUSE:
+        raise NotExpected()
+    return kind
 
 
 @cache
@@ -239,16 +291,18 @@ async def check_in(
     ``connection`` (db.DbConnection): the read, and the insert whose race the unique
     constraint decides."""
     found = await situation(connection, activity_id, member_id)
-    if found is None or not found.visible:
+    if found is None:
         raise ActivityNotFound()
     if found.attendance is not None:
         return _answer_existing(found.attendance, request.client_nonce), False
     activity = found.activity
-    _refuse_state(activity, now, settings)
-    kind = None
-    if request.token is not None:
-        step = codes.current_step(now, settings.checkin_step_seconds)
-        kind = codes.verify(request.token, activity_id, activity.checkin_secret, step).kind
+    if found.visible:
+        _refuse_state(activity, now, settings)
+        kind = _code_kind(activity, request.token, now, settings)
+    else:
+        kind = _walk_in_code(found, request.token, now, settings)
+        _refuse_state(activity, now, settings)
+    _allow(activity, _METHODS[kind])
     place = _locate(activity, kind, request, settings)
     walk_in = not found.expected
     if walk_in and activity.walk_in_policy is WalkInPolicy.REFUSE:
@@ -269,6 +323,7 @@ async def check_in(
         distance_m=round(place.distance_m, 1) if place.distance_m is not None else None,
         needs_review=bool(reasons),
         review_reasons=reasons,
+        review_status=ReviewStatus.PENDING if reasons else None,
         client_nonce=request.client_nonce,
     )
     if inserted is not None:
@@ -306,23 +361,47 @@ async def check_out(
     return attendance if row is None else _attendance_of(row)
 
 
-async def manual_check_in(
-    session: AsyncSession,
-    activity: Activity,
-    *,
-    member_id: int,
-    reason: str,
-    account_id: int,
-    request_id: str | None,
-    now: datetime,
-) -> Attendance:
-    """补签 by the secretary, with a reason, audited."""
+async def add_guest(session: AsyncSession, guest: Guest, *, now: datetime) -> Member:
+    """A record for someone without an account (入党积极分子, 群众) the secretary records at an
+    activity. It belongs to no organization: no roster, expected list or head count takes a
+    guest in; the attendance keeps them."""
+    member = Member(
+        name=guest.name,
+        party_status=PartyStatus(guest.party_status),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(member)
+    await session.flush()
+    return member
+
+
+def _refuse_manual(activity: Activity, now: datetime) -> None:
     if activity.status is ActivityStatus.CANCELLED:
         raise ActivityCancelled()
     if activity.status is not ActivityStatus.PUBLISHED:
         raise ActivityNotPublished()
     if now < activity.starts_at - timedelta(hours=1):
         raise ManualTooEarly()
+
+
+async def manual_check_in(
+    session: AsyncSession,
+    activity: Activity,
+    *,
+    member_id: int | None,
+    guest: Guest | None,
+    reason: str,
+    account_id: int,
+    request_id: str | None,
+    now: datetime,
+) -> Attendance:
+    """补签 by the secretary, with a reason, audited: of a member (expected or not), or of a
+    guest without an account, who gets a record of their own."""
+    _refuse_manual(activity, now)
+    if member_id is None:
+        assert guest is not None  # ManualCheckIn gives one of the two
+        member_id = (await add_guest(session, guest, now=now)).id
     expected = bool(
         await session.scalar(
             select(_is_expected(bindparam("member_id", member_id)).label("expected")).where(
@@ -356,7 +435,12 @@ async def manual_check_in(
             object_id=inserted.id,
             org_id=activity.org_id,
             request_id=request_id,
-            details={"activity_id": activity.id, "member_id": member_id, "reason": reason},
+            details={
+                "activity_id": activity.id,
+                "member_id": member_id,
+                "guest": guest is not None,
+                "reason": reason,
+            },
             created_at=now,
         )
     )

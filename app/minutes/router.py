@@ -4,10 +4,12 @@ import logging
 from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.activities.errors import ActivityNotFound
 from app.auth.dependencies import ActivitiesManager, CurrentPrincipal, MinutesReviewer
 from app.auth.permissions import Permission
+from app.auth.scope import Principal
 from app.db import DbSession, ReadSession
 from app.errors import Forbidden, responses
 from app.idempotency.route import IdempotentRoute
@@ -29,7 +31,7 @@ from app.minutes.errors import (
     UploadInterrupted,
 )
 from app.minutes.schemas import AttachmentRead, MinutesRead, MinutesWrite
-from app.runtime import RuntimeDep
+from app.runtime import Runtime, RuntimeDep
 
 logger = logging.getLogger("app.minutes")
 
@@ -44,15 +46,24 @@ UPLOAD_REFUSALS = multipart.UploadRefusals(
 )
 
 
+async def _view(
+    session: AsyncSession, caller: Principal, activity_id: int, runtime: Runtime
+) -> service.MinutesView:
+    # The figures say pending or absent as the attendance view does, by the same clock.
+    return await service.view(
+        session, caller, activity_id, settings=runtime.settings, now=runtime.clock.now()
+    )
+
+
 @router.get(
     "/{activity_id}/minutes",
     responses=responses(Forbidden, ActivityNotFound, MinutesNotFound),
 )
 async def get_minutes(
-    activity_id: IdPath, caller: CurrentPrincipal, session: ReadSession
+    activity_id: IdPath, caller: CurrentPrincipal, session: ReadSession, runtime: RuntimeDep
 ) -> MinutesRead:
     """The minutes of an activity, with its attendance figures and attachments."""
-    return MinutesRead.model_validate(await service.view(session, caller, activity_id))
+    return MinutesRead.model_validate(await _view(session, caller, activity_id, runtime))
 
 
 @router.put(
@@ -75,7 +86,7 @@ async def put_minutes(
         account_id=caller.account_id,
         now=runtime.clock.now(),
     )
-    return MinutesRead.model_validate(await service.view(session, caller, activity_id))
+    return MinutesRead.model_validate(await _view(session, caller, activity_id, runtime))
 
 
 @router.post(
@@ -93,7 +104,7 @@ async def review_minutes(
         account_id=caller.account_id,
         now=runtime.clock.now(),
     )
-    return MinutesRead.model_validate(await service.view(session, caller, activity_id))
+    return MinutesRead.model_validate(await _view(session, caller, activity_id, runtime))
 
 
 # --- attachments ------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ class AttendanceSummary(BaseModel):
     present: int
     late: int
     excused: int = Field(description="Approved leave, not present")
-    absent: int
+    absent: int = Field(description="Expected, neither present nor excused, once check-in closed")
+    pending: int = Field(description="Expected and not here yet while check-in is still open")
     walk_ins: int
 
 

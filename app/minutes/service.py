@@ -17,6 +17,7 @@ from app.activities.errors import ActivityNotFound
 from app.attendance import service as attendance_service
 from app.auth.permissions import Permission
 from app.auth.scope import Principal, Scope
+from app.config import Settings
 from app.errors import Forbidden
 from app.minutes.errors import (
     ActivityNotHeld,
@@ -101,11 +102,18 @@ class MinutesView:
     written_by: AccountName | None
     reviewed_by: AccountName | None
     editable: bool  # the reader may still change them and their attachments
-    attendance: attendance_service.ActivitySummary
+    attendance: attendance_service.RosterSummary
     attachments: Sequence[MinutesAttachment]
 
 
-async def view(session: AsyncSession, principal: Principal, activity_id: int) -> MinutesView:
+async def view(
+    session: AsyncSession,
+    principal: Principal,
+    activity_id: int,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> MinutesView:
     access = await get_readable(session, principal, activity_id)
     minutes = await get_minutes(session, access.activity.id)
     names = await _names_of_accounts(
@@ -120,7 +128,9 @@ async def view(session: AsyncSession, principal: Principal, activity_id: int) ->
         written_by=named(minutes.written_by_account_id),
         reviewed_by=named(minutes.reviewed_by_account_id),
         editable=access.can_manage and minutes.reviewed_at is None,
-        attendance=await attendance_service.activity_summary(session, access.activity.id),
+        attendance=await attendance_service.activity_figures(
+            session, access.activity, settings=settings, now=now
+        ),
         attachments=await attachments_of(session, access.activity.id),
     )
 

@@ -17,10 +17,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.models.base import Base, TimestampMixin, str_enum
+from app.models.members import PartyStatus
 
 
 class ActivityType(enum.StrEnum):
@@ -43,9 +45,43 @@ class ActivityStatus(enum.StrEnum):
     # "ended" is not stored: a published activity whose end has passed reads as ended.
 
 
+class CheckInMethod(enum.StrEnum):
+    ROTATING_CODE = "rotating_code"
+    POSTER = "poster"
+    GEOFENCE = "geofence"
+    MANUAL = "manual"  # 补签 by the secretary
+
+
+class SelfCheckInMethod(enum.StrEnum):
+    """The ways members check in by themselves, which an activity may allow or not; 补签
+    (manual) is the secretary's and always possible."""
+
+    ROTATING_CODE = CheckInMethod.ROTATING_CODE.value
+    POSTER = CheckInMethod.POSTER.value
+    GEOFENCE = CheckInMethod.GEOFENCE.value
+
+
+ALL_SELF_METHODS = [method.value for method in SelfCheckInMethod]
+ALL_SELF_METHODS_JSON = '["rotating_code", "poster", "geofence"]'
+
+
+class ReviewStatus(enum.StrEnum):
+    PENDING = "pending"  # flagged at check-in, not decided yet
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"  # counts as absent everywhere
+
+
 class WalkInPolicy(enum.StrEnum):
     REFUSE = "refuse"
     ACCEPT_FLAGGED = "accept_flagged"
+
+
+class OutsideFencePolicy(enum.StrEnum):
+    """What a rotating-code check-in from outside the radius gets. A poster or location
+    check-in outside is always refused: there the point is the only proof of presence."""
+
+    REFUSE = "refuse"
+    REVIEW = "review"  # accepted, flagged for the secretary to confirm or reject
 
 
 class MassOrg(enum.StrEnum):
@@ -91,6 +127,17 @@ class Activity(TimestampMixin, Base):
     geofence_radius_m: Mapped[int | None]
     walk_in_policy: Mapped[WalkInPolicy] = mapped_column(
         str_enum(WalkInPolicy, "walk_in_policy"), default=WalkInPolicy.ACCEPT_FLAGGED
+    )
+    # The check-in rules the organizer chose. Rows from before the rules existed keep what
+    # they did then: every method, no location needed, a code outside the fence reviewed.
+    checkin_methods: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: list(ALL_SELF_METHODS), server_default=ALL_SELF_METHODS_JSON
+    )
+    location_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    outside_fence: Mapped[OutsideFencePolicy] = mapped_column(
+        str_enum(OutsideFencePolicy, "outside_fence_policy"),
+        default=OutsideFencePolicy.REVIEW,
+        server_default=OutsideFencePolicy.REVIEW.value,
     )
     # Per-activity HMAC key for the rotating check-in code; never leaves the server.
     checkin_secret: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -162,13 +209,6 @@ class LeaveRequest(TimestampMixin, Base):
     activity_starts_at: Mapped[datetime] = query_expression()
 
 
-class CheckInMethod(enum.StrEnum):
-    ROTATING_CODE = "rotating_code"
-    POSTER = "poster"
-    GEOFENCE = "geofence"
-    MANUAL = "manual"  # 补签 by the secretary
-
-
 class Attendance(Base):
     """Exactly one per (activity, member): the unique constraint is the race guard."""
 
@@ -187,14 +227,33 @@ class Attendance(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     distance_m: Mapped[float | None] = mapped_column(Float)
+    # Flagged at check-in (needs_review, with its reasons) and what the secretary decided;
+    # a 补签 has no review status until it is undone (rejected).
     needs_review: Mapped[bool] = mapped_column(default=False)
     review_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    review_status: Mapped[ReviewStatus | None] = mapped_column(
+        str_enum(ReviewStatus, "review_status")
+    )
+    reviewed_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str | None] = mapped_column(String(200))
     client_nonce: Mapped[str | None] = mapped_column(String(64))
     checked_out_at: Mapped[datetime | None]
     recorded_by_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
     manual_reason: Mapped[str | None] = mapped_column(String(200))
+
+    # Shown in the review queue, never stored: loaded there with with_expression.
+    member_name: Mapped[str] = query_expression()
+    party_status: Mapped[PartyStatus] = query_expression()
+
+    @property
+    def rejected(self) -> bool:
+        """Rejected in review (or an undone 补签): absent in every figure."""
+        return self.review_status is ReviewStatus.REJECTED
 
     @property
     def duration_minutes(self) -> int | None:

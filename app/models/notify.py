@@ -32,6 +32,7 @@ class NotificationKind(enum.StrEnum):
     ACTIVITY_CANCELLED = "activity_cancelled"
     ACTIVITY_REMINDER = "activity_reminder"
     NEWS_PUBLISHED = "news_published"
+    ATTENDANCE_REJECTED = "attendance_rejected"  # a check-in or 补签 the secretary rejected
     LEAVE_DECIDED = "leave_decided"
     ABSENCE_REMINDER = "absence_reminder"
 

@@ -1,7 +1,7 @@
 """notify kinds (leave decided, absence reminder), notification subjects, committee settings
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 09:00:00
 """
 
@@ -12,11 +12,11 @@ from alembic import op
 
 
 revision: str = '0009'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_OLD_KINDS = ('activity_published', 'activity_changed', 'activity_cancelled', 'activity_reminder', 'news_published')
+_OLD_KINDS = ('activity_published', 'activity_changed', 'activity_cancelled', 'activity_reminder', 'news_published', 'attendance_rejected')
 _NEW_KINDS = (*_OLD_KINDS, 'leave_decided', 'absence_reminder')
 # The kind column's CHECK (str_enum) on both tables that store a kind.
 _KIND_CHECKS = {'notifications': 'ck_notifications_notification_kind', 'notification_preferences': 'ck_notification_preferences_notification_kind'}

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.idempotency import spec as idempotency
 from app.models import AuditEvent, Role
+from tests.checkin import test_rules
 from tests.checkin.conftest import (
     ENDS_AT,
     STARTS_AT,
@@ -432,15 +433,21 @@ async def test_plain_member_cannot_record_a_manual_check_in(scene: Scene) -> Non
 # --- who may check in ---------------------------------------------------------------------
 
 
-async def test_member_of_a_sibling_branch_gets_not_found(scene: Scene) -> None:
+async def test_member_of_a_sibling_branch_without_our_code_gets_not_found(scene: Scene) -> None:
+    # With our valid code they walk in (tests/checkin/test_walk_ins.py); without it the
+    # activity is not theirs to see, whatever they send.
     meeting = await scene.meeting()
     stranger = await scene.member(relation=scene.world.branch_a2)
     # The stranger's own branch has a meeting too; it opens no door to ours.
     sibling_secretary = await scene.factory.actor(Role.SECRETARY, scene.world.branch_a2)
     theirs = await scene.meeting(by=sibling_secretary, org_id=scene.world.branch_a2.id)
-    code = await scene.code(meeting["id"])
+    their_code = (
+        await scene.client.get(
+            f"/api/v1/activities/{theirs['id']}/checkin-code", headers=sibling_secretary.headers
+        )
+    ).json()
 
-    for body in ({"token": code["token"]}, INSIDE):
+    for body in ({"token": their_code["token"]}, {"token": "1a2b.notasignature"}, INSIDE):
         refused(await scene.check_in(stranger, meeting["id"], **body), 404, "activity.not_found")
     assert await scene.attendances() == []
     member = await scene.member()
@@ -558,6 +565,7 @@ REFUSAL_TESTS = {
     "checkin.outside_geofence": test_outside_geofence,
     "checkin.outside_window": test_outside_window,
     "checkin.not_expected": test_not_expected_when_walk_ins_are_refused,
+    "checkin.method_not_allowed": test_rules.test_method_not_allowed,
     "checkin.activity_cancelled": test_activity_cancelled,
     "checkin.already_checked_in": test_already_checked_in_shows_the_original,
     "rate_limited": test_rate_limited,
