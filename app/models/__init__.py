@@ -19,6 +19,16 @@ from app.models.activities import (
 )
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.groups import (
+    COMMITTEE_POST_LABELS,
+    SINGLE_HOLDER_POSTS,
+    ActivityRsvp,
+    CommitteePost,
+    CommitteeSeat,
+    PartyGroup,
+    PartyGroupMember,
+    RsvpAnswer,
+)
 from app.models.idempotency import IdempotencyKey
 from app.models.identity import Account, RefreshToken, WechatAccessToken
 from app.models.members import (
@@ -61,13 +71,16 @@ from app.models.orgs import (
 )
 
 __all__ = [
+    "COMMITTEE_POST_LABELS",
     "CRITICAL_KINDS",
     "GROUP_CHANNELS",
+    "SINGLE_HOLDER_POSTS",
     "Account",
     "Activity",
     "ActivityCoHost",
     "ActivityEvent",
     "ActivityEventKind",
+    "ActivityRsvp",
     "ActivityStatus",
     "ActivityType",
     "AffiliationMode",
@@ -78,6 +91,8 @@ __all__ = [
     "BodyFormat",
     "Channel",
     "CheckInMethod",
+    "CommitteePost",
+    "CommitteeSeat",
     "Delivery",
     "DeliveryStatus",
     "DepartureReason",
@@ -101,6 +116,8 @@ __all__ = [
     "OrgDailySends",
     "OrgKind",
     "Organization",
+    "PartyGroup",
+    "PartyGroupMember",
     "PartyStatus",
     "QuietHours",
     "Rating",
@@ -108,6 +125,7 @@ __all__ = [
     "RefreshToken",
     "Role",
     "RoleAssignment",
+    "RsvpAnswer",
     "SocialOrgType",
     "SubscriptionCredit",
     "WalkInPolicy",
