@@ -38,6 +38,7 @@ from app.kit.gc_tuning import tune_for_serving
 from app.kit.outbound import GuardedTransport
 from app.kit.ratelimit import RateLimiter
 from app.kit.storage import LocalStorage, S3Storage, Storage
+from app.groups.router import router as groups_router
 from app.leave.router import router as leave_router
 from app.me.router import router as me_router
 from app.members.router import router as members_router
@@ -67,6 +68,7 @@ ROUTERS = (
     orgs_router,
     members_router,
     roles_router,
+    groups_router,
     activities_router,
     leave_router,
     minutes_router,
