@@ -23,6 +23,7 @@ from app.config import Settings
 from app.config import settings as default_settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, read_engine
 from app.errors import install_error_handlers
+from app.groups.router import router as groups_router
 from app.idempotency import store as idempotency_store
 from app.integrations.wechat import WeChatClient
 from app.integrations.wechat.fake import fake_transport
@@ -38,7 +39,6 @@ from app.kit.gc_tuning import tune_for_serving
 from app.kit.outbound import GuardedTransport
 from app.kit.ratelimit import RateLimiter
 from app.kit.storage import LocalStorage, S3Storage, Storage
-from app.groups.router import router as groups_router
 from app.leave.router import router as leave_router
 from app.me.router import router as me_router
 from app.members.router import router as members_router

@@ -93,9 +93,7 @@ class CommitteeSeat(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), index=True
-    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     post: Mapped[CommitteePost] = mapped_column(str_enum(CommitteePost, "committee_post"))
     created_at: Mapped[datetime]
 
