@@ -23,6 +23,7 @@ from app.config import Settings
 from app.config import settings as default_settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, read_engine
 from app.errors import install_error_handlers
+from app.groups.router import router as groups_router
 from app.idempotency import store as idempotency_store
 from app.integrations.wechat import WeChatClient
 from app.integrations.wechat.fake import fake_transport
@@ -67,6 +68,7 @@ ROUTERS = (
     orgs_router,
     members_router,
     roles_router,
+    groups_router,
     activities_router,
     leave_router,
     minutes_router,

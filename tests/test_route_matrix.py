@@ -140,6 +140,7 @@ class Side:
     published_article_id: int
     inbox_message_id: int
     dead_delivery_id: int
+    party_group_id: int
 
 
 @dataclass
@@ -328,6 +329,68 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/activities/{s.other.published_activity_id}/attachments/1",
         None,
     ),
+    # party groups and the branch committee
+    ("GET", "/api/v1/orgs/{branch_id}/party-groups"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/party-groups",
+        None,
+    ),
+    ("POST", "/api/v1/orgs/{branch_id}/party-groups"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/party-groups",
+        {"name": "越权党小组", "member_ids": [s.other.member.id]},
+    ),
+    ("GET", "/api/v1/orgs/{branch_id}/party-groups/{group_id}"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/party-groups/{s.other.party_group_id}",
+        None,
+    ),
+    ("PATCH", "/api/v1/orgs/{branch_id}/party-groups/{group_id}"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/party-groups/{s.other.party_group_id}",
+        {"name": "越权改名", "leader_member_id": None},
+    ),
+    ("DELETE", "/api/v1/orgs/{branch_id}/party-groups/{group_id}"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/party-groups/{s.other.party_group_id}",
+        None,
+    ),
+    ("GET", "/api/v1/orgs/{branch_id}/party-groups/{group_id}/members"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/party-groups/{s.other.party_group_id}/members",
+        None,
+    ),
+    ("POST", "/api/v1/orgs/{branch_id}/party-groups/{group_id}/members"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/party-groups/{s.other.party_group_id}/members",
+        {"member_ids": [s.other.member.id]},
+    ),
+    (
+        "DELETE",
+        "/api/v1/orgs/{branch_id}/party-groups/{group_id}/members/{member_id}",
+    ): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/party-groups/{s.other.party_group_id}"
+        f"/members/{s.other.member.id}",
+        None,
+    ),
+    ("GET", "/api/v1/orgs/{branch_id}/committee"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/committee",
+        None,
+    ),
+    ("PUT", "/api/v1/orgs/{branch_id}/committee"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/committee",
+        {"seats": [{"member_id": s.other.member.id, "post": "secretary"}]},
+    ),
+    # RSVP
+    ("PUT", "/api/v1/activities/{activity_id}/rsvp"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/rsvp",
+        {"answer": "attending"},
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/rsvp"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/rsvp",
+        None,
+    ),
+    ("DELETE", "/api/v1/activities/{activity_id}/rsvp"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/rsvp",
+        None,
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/rsvp-summary"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/rsvp-summary",
+        None,
+    ),
     # news
     ("GET", "/api/v1/news/articles/{article_id}"): lambda s: (
         f"{V1}/news/articles/{s.other.published_article_id}",
@@ -501,7 +564,21 @@ async def arrange_side(
         published_article_id=await create_article(client, admin.headers, branch, publish=True),
         inbox_message_id=inbox_message_id,
         dead_delivery_id=dead_delivery_id,
+        party_group_id=await create_party_group(client, admin.headers, branch, member),
     )
+
+
+async def create_party_group(
+    client: httpx.AsyncClient, headers: dict[str, str], branch: Organization, member: Member
+) -> int:
+    created = await client.post(
+        f"{V1}/orgs/{branch.id}/party-groups",
+        json={"name": f"{branch.name}党小组", "leader_member_id": member.id},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    group_id: int = created.json()["id"]
+    return group_id
 
 
 async def arrange_outbox(factory: Factory, branch: Organization, member: Member) -> tuple[int, int]:
@@ -656,6 +733,10 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("GET", "/api/v1/activities/{activity_id}"),
         ("PATCH", "/api/v1/activities/{activity_id}"),
         ("GET", "/api/v1/activities/{activity_id}/expected"),
+        ("GET", "/api/v1/orgs/{branch_id}/party-groups/{group_id}"),
+        ("GET", "/api/v1/orgs/{branch_id}/party-groups/{group_id}/members"),
+        ("GET", "/api/v1/orgs/{branch_id}/committee"),
+        ("GET", "/api/v1/activities/{activity_id}/rsvp-summary"),
     ):
         if operation not in ROUTES:
             continue

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import Row
 
-from app.activities import service
+from app.activities import rsvp, service
 from app.activities.errors import (
     ActivityAlreadyCancelled,
     ActivityEnded,
@@ -13,25 +14,39 @@ from app.activities.errors import (
     GeofenceNeedsVenue,
     NotDraft,
     NotOnExpectedList,
+    PartyGroupInvalid,
+    PartyGroupNotApplicable,
+    PartyGroupRequired,
+    RsvpNotExpected,
+    RsvpNotFound,
+    RsvpNotOpen,
+    RsvpOnLeave,
+    RsvpTooLate,
 )
 from app.activities.schemas import (
     ActivityCreate,
+    ActivityKey,
     ActivityRead,
     ActivityUpdate,
     CancelRequest,
     ExpectedChange,
     ExpectedMember,
+    MyRsvp,
+    RsvpSet,
+    RsvpSummary,
+    ShownStatus,
 )
-from app.auth.dependencies import ActivitiesManager, CurrentPrincipal
+from app.auth.dependencies import ActivitiesManager, CurrentMember, CurrentPrincipal
 from app.auth.permissions import Permission
 from app.checkin.errors import LocationNeedsGeofence
 from app.db import DbSession, ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
-from app.kit.pagination import Page, PageParams, paginate
+from app.kit.pagination import Page, PageParams, decode_key, paginate
 from app.kit.types import IdPath, IdQuery
-from app.kit.validation import Moment
+from app.kit.validation import Moment, QueryFlag
 from app.members.errors import MemberNotFound
+from app.models import ActivityType
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
@@ -41,12 +56,22 @@ router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["activit
 @router.post(
     "/activities",
     status_code=status.HTTP_201_CREATED,
-    responses=responses(OrgNotFound, MemberNotFound, GeofenceNeedsVenue, LocationNeedsGeofence),
+    responses=responses(
+        OrgNotFound,
+        MemberNotFound,
+        GeofenceNeedsVenue,
+        LocationNeedsGeofence,
+        PartyGroupRequired,
+        PartyGroupNotApplicable,
+        PartyGroupInvalid,
+    ),
 )
 async def create_activity(
     body: ActivityCreate, caller: ActivitiesManager, session: DbSession, runtime: RuntimeDep
 ) -> ActivityRead:
-    """Create a draft activity; expected attendees default to the organization's members."""
+    """Create a draft activity. Expected attendees default to the organization's members; of
+    a 支部委员会 (branch_committee) to the committee's seat holders, of a 党小组会 (party_group,
+    which names its party_group_id) to the group's members."""
     now = runtime.clock.now()
     activity = await service.create(
         session,
@@ -69,18 +94,29 @@ async def list_activities(
     org_id: IdQuery = None,
     starts_from: Moment | None = None,
     starts_before: Moment | None = None,
+    activity_type: Annotated[ActivityType | None, Query(alias="type")] = None,
+    status: ShownStatus | None = None,
+    include_cancelled: QueryFlag = False,
 ) -> Page[ActivityRead]:
-    """Activities of the organizations the caller manages, newest first."""
+    """Activities of the organizations the caller manages, by start time (then id).
+    Cancelled ones are left out unless ``include_cancelled=true`` or ``status=cancelled``."""
+    now = runtime.clock.now()
     found = await service.list_managed(
         session,
         caller.scope(Permission.ACTIVITIES_MANAGE),
         org_id=org_id,
         starts_from=starts_from,
         starts_before=starts_before,
-        after_id=page.after,
+        activity_type=activity_type,
+        status=status,
+        include_cancelled=include_cancelled,
+        now=now,
+        after=None if page.cursor is None else decode_key(page.cursor, ActivityKey),
         limit=page.size + 1,
     )
-    return paginate(ActivityRead, await service.shown(session, found, runtime.clock.now()), page)
+    return paginate(
+        ActivityRead, await service.shown(session, found, now), page, key=service.activity_key
+    )
 
 
 @router.get("/me/activities")
@@ -131,6 +167,9 @@ async def get_activity(
         EndsBeforeStart,
         GeofenceNeedsVenue,
         LocationNeedsGeofence,
+        PartyGroupRequired,
+        PartyGroupNotApplicable,
+        PartyGroupInvalid,
     ),
 )
 async def update_activity(
@@ -197,13 +236,21 @@ async def cancel_activity(
 
 @router.get("/activities/{activity_id}/expected", responses=responses(ActivityNotFound))
 async def list_expected(
-    activity_id: IdPath, caller: ActivitiesManager, session: ReadSession
-) -> list[ExpectedMember]:
-    """Who is expected to attend."""
+    activity_id: IdPath, caller: ActivitiesManager, session: ReadSession, page: PageParams
+) -> Page[ExpectedMember]:
+    """Who is expected to attend, by member id."""
     rows = await service.expected_members(
-        session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
+        session,
+        caller.scope(Permission.ACTIVITIES_MANAGE),
+        activity_id,
+        after_id=page.after,
+        limit=page.size + 1,
     )
-    return [ExpectedMember.model_validate(row) for row in rows]
+    return paginate(ExpectedMember, rows, page, key=_by_member)
+
+
+def _by_member(row: Row[int, str]) -> int:
+    return int(row.member_id)
 
 
 @router.post(
@@ -253,3 +300,66 @@ async def remove_expected(
         now=runtime.clock.now(),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+RSVP_REFUSALS = (ActivityNotFound, RsvpNotOpen, RsvpTooLate, RsvpNotExpected)
+
+
+@router.put("/activities/{activity_id}/rsvp", responses=responses(*RSVP_REFUSALS, RsvpOnLeave))
+async def answer_rsvp(
+    activity_id: IdPath,
+    body: RsvpSet,
+    caller: CurrentMember,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> MyRsvp:
+    """Say "I'll come" before the start (an expected member); to stay away, ask leave."""
+    mine = await rsvp.answer(
+        session,
+        caller.scope(Permission.ACTIVITIES_MANAGE),
+        activity_id,
+        body.answer,
+        member_id=caller.member_id,
+        now=runtime.clock.now(),
+    )
+    return MyRsvp.model_validate(mine, from_attributes=True)
+
+
+@router.get("/activities/{activity_id}/rsvp", responses=responses(ActivityNotFound))
+async def my_rsvp(activity_id: IdPath, caller: CurrentMember, session: ReadSession) -> MyRsvp:
+    """The signed-in member's answer, and their leave request's status if they asked."""
+    mine = await rsvp.mine(
+        session,
+        caller.scope(Permission.ACTIVITIES_MANAGE),
+        activity_id,
+        member_id=caller.member_id,
+    )
+    return MyRsvp.model_validate(mine, from_attributes=True)
+
+
+@router.delete(
+    "/activities/{activity_id}/rsvp",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(*RSVP_REFUSALS, RsvpNotFound),
+)
+async def withdraw_rsvp(
+    activity_id: IdPath, caller: CurrentMember, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Take back one's "I'll come" before the start."""
+    await rsvp.withdraw(
+        session,
+        caller.scope(Permission.ACTIVITIES_MANAGE),
+        activity_id,
+        member_id=caller.member_id,
+        now=runtime.clock.now(),
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/activities/{activity_id}/rsvp-summary", responses=responses(ActivityNotFound))
+async def rsvp_summary(
+    activity_id: IdPath, caller: ActivitiesManager, session: ReadSession
+) -> RsvpSummary:
+    """How the expected members answered: attending, leave requested or approved, no answer."""
+    found = await rsvp.counts(session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id)
+    return RsvpSummary.model_validate(found, from_attributes=True)

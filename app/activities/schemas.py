@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from typing import Annotated
 
 from pydantic import (
@@ -11,16 +12,19 @@ from pydantic import (
     model_validator,
 )
 
+from app.kit.pagination import CursorKey
 from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import Lax, Moment, MultiLine, Reason200, RequestModel, Text50, Text100
 from app.models.activities import (
     ActivityType,
+    LeaveStatus,
     MassOrg,
     OutsideFencePolicy,
     SelfCheckInMethod,
     WalkInPolicy,
 )
+from app.models.groups import RsvpAnswer
 
 Title = Text100
 Latitude = Annotated[
@@ -83,6 +87,9 @@ class ActivityFields(Venue):
     co_hosts: list[Annotated[MassOrg, Lax]] | None = Field(
         default=None, max_length=3, description="工会, 妇联, 共青团"
     )
+    party_group_id: DbId | None = Field(
+        default=None, description="党小组会: the branch's party group (required of that type)"
+    )
 
 
 class ActivityCreate(ActivityFields):
@@ -94,7 +101,10 @@ class ActivityCreate(ActivityFields):
     starts_at: Moment
     ends_at: Moment
     expected_member_ids: list[DbId] | None = Field(
-        default=None, max_length=2000, description="Default: the organization's members"
+        default=None,
+        max_length=2000,
+        description="Default: the organization's members; of a 支部委员会 the committee's "
+        "seat holders, of a 党小组会 the group's members",
     )
 
     @model_validator(mode="after")
@@ -152,6 +162,7 @@ class ActivityRead(BaseModel):
     location_required: bool
     outside_fence: OutsideFencePolicy
     co_hosts: list[MassOrg]
+    party_group_id: int | None
     expected_count: int
     published_at: ShownTime | None
     cancelled_at: ShownTime | None
@@ -163,3 +174,48 @@ class ExpectedMember(BaseModel):
 
     member_id: int
     name: str
+
+
+class ShownStatus(enum.StrEnum):
+    """The status readers see: "ended" is a published activity whose end has passed."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class ActivityKey(CursorKey):
+    """Where a page of the managers' list ends: (starts_at, id), its ascending order."""
+
+    starts_at: Moment
+    id: DbId
+
+
+class RsvpSet(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Annotated[RsvpAnswer, Lax] = Field(
+        description="attending (我会参加); to stay away, ask leave (请假) instead"
+    )
+
+
+class MyRsvp(BaseModel):
+    """The signed-in member's answer; a leave request of theirs shows beside it."""
+
+    activity_id: int
+    answer: RsvpAnswer | None
+    answered_at: ShownTime | None
+    leave_status: LeaveStatus | None
+
+
+class RsvpSummary(BaseModel):
+    """The expected members, each counted once: leave first (approved, then requested),
+    then those who said they will come, then those who have not answered."""
+
+    activity_id: int
+    expected: int
+    attending: int
+    leave_requested: int = Field(description="Leave asked for, not yet decided")
+    leave_approved: int
+    no_answer: int = Field(description="Neither attending nor on leave (a rejected leave too)")

@@ -20,10 +20,20 @@ from app.activities.errors import (
     GeofenceNeedsVenue,
     NotDraft,
     NotOnExpectedList,
+    PartyGroupInvalid,
+    PartyGroupNotApplicable,
+    PartyGroupRequired,
 )
-from app.activities.schemas import ActivityCreate, ActivityFields, ActivityUpdate
+from app.activities.schemas import (
+    ActivityCreate,
+    ActivityFields,
+    ActivityKey,
+    ActivityUpdate,
+    ShownStatus,
+)
 from app.auth.scope import Scope
 from app.checkin.errors import LocationNeedsGeofence
+from app.groups import service as groups_service
 from app.members import service as members_service
 from app.members.errors import MemberNotFound
 from app.models import (
@@ -32,9 +42,11 @@ from app.models import (
     ActivityEvent,
     ActivityEventKind,
     ActivityStatus,
+    ActivityType,
     ExpectedAttendee,
     MassOrg,
     Member,
+    Organization,
     OrgClosure,
     OrgKind,
 )
@@ -58,6 +70,7 @@ EDITABLE = {
     "checkin_methods",
     "location_required",
     "outside_fence",
+    "party_group_id",
 }
 # Changes members must hear about: when and where.
 NOTIFIED_FIELDS = frozenset(
@@ -189,11 +202,34 @@ def _check_venue(activity: Activity) -> None:
         raise LocationNeedsGeofence()
 
 
-async def _default_expected(session: AsyncSession, org_id: int, org_kind: OrgKind) -> list[int]:
+async def _check_party_group(
+    session: AsyncSession, org_id: int, activity_type: ActivityType, party_group_id: int | None
+) -> None:
+    if activity_type is not ActivityType.PARTY_GROUP:
+        if party_group_id is not None:
+            raise PartyGroupNotApplicable()
+        return
+    if party_group_id is None:
+        raise PartyGroupRequired()
+    if await groups_service.party_group_of(session, org_id, party_group_id) is None:
+        raise PartyGroupInvalid(details={"party_group_id": party_group_id})
+
+
+async def _default_expected(
+    session: AsyncSession,
+    org: Organization,
+    activity_type: ActivityType,
+    party_group_id: int | None,
+) -> list[int]:
+    # 三会一课: a 支部委员会 is for the committee, a 党小组会 for the group.
+    if activity_type is ActivityType.BRANCH_COMMITTEE:
+        return await groups_service.committee_member_ids(session, org.id)
+    if activity_type is ActivityType.PARTY_GROUP and party_group_id is not None:
+        return await groups_service.group_member_ids(session, party_group_id)
     # A party organization expects the members whose relation it holds (in its subtree);
     # a social organization expects the people who work there.
-    subtree = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org_id)
-    column = Member.workplace_org_id if org_kind is OrgKind.SOCIAL_ORG else Member.relation_org_id
+    subtree = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org.id)
+    column = Member.workplace_org_id if org.kind is OrgKind.SOCIAL_ORG else Member.relation_org_id
     rows = await session.scalars(
         select(Member.id)
         .where(column.in_(subtree), Member.is_lost_contact.is_(False), Member.current())
@@ -249,6 +285,7 @@ async def create(
 ) -> Activity:
     org = await orgs_service.get_in_scope(session, manage_scope, body.org_id)
     await _check_people(session, member_scope, body)
+    await _check_party_group(session, org.id, body.type, body.party_group_id)
     activity = Activity(
         org_id=org.id,
         checkin_secret=os.urandom(32),
@@ -266,7 +303,7 @@ async def create(
     if body.expected_member_ids is not None:
         expected = await _members_in_scope(session, member_scope, body.expected_member_ids)
     else:
-        expected = await _default_expected(session, org.id, org.kind)
+        expected = await _default_expected(session, org, body.type, body.party_group_id)
     await _add_expected(session, activity.id, expected)
     await session.flush()
     return activity
@@ -345,6 +382,9 @@ async def update_activity(
     if activity.ends_at <= activity.starts_at:
         raise EndsBeforeStart()
     _check_venue(activity)
+    if activity.type is not ActivityType.PARTY_GROUP and "party_group_id" not in changes:
+        activity.party_group_id = None  # no longer a 党小组会: no longer a group's
+    await _check_party_group(session, activity.org_id, activity.type, activity.party_group_id)
     if body.co_hosts is not None:
         await session.execute(
             delete(ActivityCoHost).where(ActivityCoHost.activity_id == activity.id)
@@ -405,6 +445,14 @@ async def cancel(
     return activity
 
 
+def _shown_status_is(status: ShownStatus, now: datetime) -> ColumnElement[bool]:
+    if status is ShownStatus.PUBLISHED:
+        return and_(Activity.status == ActivityStatus.PUBLISHED, Activity.ends_at > now)
+    if status is ShownStatus.ENDED:
+        return and_(Activity.status == ActivityStatus.PUBLISHED, Activity.ends_at <= now)
+    return Activity.status == ActivityStatus(status.value)
+
+
 async def list_managed(
     session: AsyncSession,
     scope: Scope,
@@ -412,9 +460,14 @@ async def list_managed(
     org_id: int | None,
     starts_from: datetime | None,
     starts_before: datetime | None,
-    after_id: int | None,
+    activity_type: ActivityType | None,
+    status: ShownStatus | None,
+    include_cancelled: bool,
+    now: datetime,
+    after: ActivityKey | None,
     limit: int,
 ) -> Sequence[Activity]:
+    """By start, then id; cancelled ones only when asked for (by status or the flag)."""
     query = select(Activity).where(scope.covers(Activity.org_id))
     if org_id is not None:
         await orgs_service.get_in_scope(session, scope, org_id)
@@ -427,9 +480,26 @@ async def list_managed(
         query = query.where(Activity.starts_at >= starts_from)
     if starts_before is not None:
         query = query.where(Activity.starts_at < starts_before)
-    if after_id is not None:
-        query = query.where(Activity.id < after_id)
-    return (await session.scalars(query.order_by(Activity.id.desc()).limit(limit))).all()
+    if activity_type is not None:
+        query = query.where(Activity.type == activity_type)
+    if status is not None:
+        query = query.where(_shown_status_is(status, now))
+    elif not include_cancelled:
+        query = query.where(Activity.status != ActivityStatus.CANCELLED)
+    if after is not None:
+        query = query.where(
+            or_(
+                Activity.starts_at > after.starts_at,
+                and_(Activity.starts_at == after.starts_at, Activity.id > after.id),
+            )
+        )
+    query = query.order_by(Activity.starts_at, Activity.id).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+def activity_key(activity: Activity) -> ActivityKey:
+    """The cursor key of the managers' page that ends with ``activity``."""
+    return ActivityKey(starts_at=activity.starts_at, id=activity.id)
 
 
 async def list_for_member(
@@ -484,14 +554,20 @@ async def remove_expected(
 
 
 async def expected_members(
-    session: AsyncSession, manage_scope: Scope, activity_id: int
+    session: AsyncSession,
+    manage_scope: Scope,
+    activity_id: int,
+    *,
+    after_id: int | None,
+    limit: int,
 ) -> Sequence[Row[int, str]]:
     """``member_id`` and ``name`` of each expected member, by member id."""
     activity = await get_in_scope(session, manage_scope, activity_id)
-    rows = await session.execute(
+    query = (
         select(Member.id.label("member_id"), Member.name)
         .join(ExpectedAttendee, ExpectedAttendee.member_id == Member.id)
         .where(ExpectedAttendee.activity_id == activity.id)
-        .order_by(Member.id)
     )
-    return rows.all()
+    if after_id is not None:
+        query = query.where(Member.id > after_id)
+    return (await session.execute(query.order_by(Member.id).limit(limit))).all()

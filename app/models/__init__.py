@@ -21,6 +21,16 @@ from app.models.activities import (
 )
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.groups import (
+    COMMITTEE_POST_LABELS,
+    SINGLE_HOLDER_POSTS,
+    ActivityRsvp,
+    CommitteePost,
+    CommitteeSeat,
+    PartyGroup,
+    PartyGroupMember,
+    RsvpAnswer,
+)
 from app.models.idempotency import IdempotencyKey
 from app.models.identity import Account, RefreshToken, WechatAccessToken
 from app.models.members import (
@@ -71,13 +81,16 @@ for _table in Base.metadata.tables.values():
         _table.dialect_kwargs["sqlite_autoincrement"] = True
 
 __all__ = [
+    "COMMITTEE_POST_LABELS",
     "CRITICAL_KINDS",
     "GROUP_CHANNELS",
+    "SINGLE_HOLDER_POSTS",
     "Account",
     "Activity",
     "ActivityCoHost",
     "ActivityEvent",
     "ActivityEventKind",
+    "ActivityRsvp",
     "ActivityStatus",
     "ActivityType",
     "AffiliationMode",
@@ -88,6 +101,8 @@ __all__ = [
     "BodyFormat",
     "Channel",
     "CheckInMethod",
+    "CommitteePost",
+    "CommitteeSeat",
     "CommitteeSettings",
     "Delivery",
     "DeliveryStatus",
@@ -112,6 +127,8 @@ __all__ = [
     "OrgDailySends",
     "OrgKind",
     "Organization",
+    "PartyGroup",
+    "PartyGroupMember",
     "PartyStatus",
     "QuietHours",
     "Rating",
@@ -119,6 +136,7 @@ __all__ = [
     "RefreshToken",
     "Role",
     "RoleAssignment",
+    "RsvpAnswer",
     "SocialOrgType",
     "SubscriptionCredit",
     "WalkInPolicy",

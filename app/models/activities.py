@@ -147,6 +147,8 @@ class Activity(TimestampMixin, Base):
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    # 党小组会: the party group it is for (required of that type, by the service).
+    party_group_id: Mapped[int | None] = mapped_column(ForeignKey("party_groups.id"), index=True)
 
     # Shown with an activity, never stored: activities_service.shown() fills them for an answer.
     # "ended" depends on the clock, so the status readers see is not a column.

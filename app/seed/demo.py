@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.scope import Scope
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from app.groups import service as groups_service
+from app.groups.schemas import CommitteeReplace, PartyGroupCreate, SeatAssignment
 from app.integrations.wechat.fake import fake_openid
 from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
@@ -24,6 +26,7 @@ from app.members.schemas import MemberCreate
 from app.models import (
     Account,
     AffiliationMode,
+    CommitteePost,
     Gender,
     Member,
     Organization,
@@ -357,7 +360,40 @@ async def _seed(session: AsyncSession, cipher: FieldCipher, today: date, now: da
             )
         )
     await session.flush()
+    await _groups(session, branches[SECRETARY_BRANCH], staff, now)
     await seed_news(session, party, today, now)
+
+
+async def _groups(
+    session: AsyncSession, branch: Organization, staff: dict[str, Member], now: datetime
+) -> None:
+    """The demo branch's committee (书记 the demo secretary, 组织委员 the demo member) and one
+    party group led by the demo member, so a 支委会 and a 党小组会 have someone to expect."""
+    others = list(
+        await session.scalars(
+            select(Member.id)
+            .where(
+                groups_service.in_branch(branch.id),
+                Member.is_lost_contact.is_(False),
+                Member.id.not_in([staff["secretary"].id, staff["member"].id]),
+                Member.party_status.in_([PartyStatus.FULL_MEMBER, PartyStatus.PROBATIONARY]),
+            )
+            .order_by(Member.id)
+        )
+    )
+    seats = [
+        SeatAssignment(member_id=staff["secretary"].id, post=CommitteePost.SECRETARY),
+        SeatAssignment(member_id=staff["member"].id, post=CommitteePost.ORGANIZATION),
+    ]
+    if others:
+        seats.append(SeatAssignment(member_id=others[0], post=CommitteePost.PROPAGANDA))
+    await groups_service.replace_committee(
+        session, EVERYWHERE, branch.id, CommitteeReplace(seats=seats), now=now
+    )
+    group = PartyGroupCreate(
+        name="第一党小组", leader_member_id=staff["member"].id, member_ids=others[:4]
+    )
+    await groups_service.create_group(session, EVERYWHERE, branch.id, group, now=now)
 
 
 async def run_seed(settings: Settings, clock: Clock | None = None) -> bool:

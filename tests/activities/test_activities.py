@@ -110,10 +110,13 @@ class Scene:
 
     async def expected(self, activity_id: int, by: Actor | None = None) -> list[int]:
         response = await self.client.get(
-            f"{ACTIVITIES}/{activity_id}/expected", headers=(by or self.secretary).headers
+            f"{ACTIVITIES}/{activity_id}/expected",
+            params={"limit": 100},
+            headers=(by or self.secretary).headers,
         )
         assert response.status_code == 200, response.text
-        return [row["member_id"] for row in response.json()]
+        assert response.json()["next_cursor"] is None
+        return [row["member_id"] for row in response.json()["items"]]
 
     async def events(self, activity_id: int) -> Sequence[ActivityEvent]:
         async with self.app.state.runtime.sessionmaker() as session:
@@ -700,7 +703,7 @@ async def test_my_activities_upcoming_and_past(scene: Scene) -> None:
     assert bad.status_code == 422
 
 
-async def test_manager_list_pages_newest_first(scene: Scene) -> None:
+async def test_manager_list_pages_by_start(scene: Scene) -> None:
     w = scene.world
     ids = [(await scene.create(title=f"第{n}次"))["id"] for n in range(5)]
     sibling_secretary = await scene.factory.actor(Role.SECRETARY, w.branch_a2)
@@ -724,14 +727,12 @@ async def test_manager_list_pages_newest_first(scene: Scene) -> None:
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert seen == sorted(ids, reverse=True)
+    assert seen == ids  # the same start: by id
     assert pages == 3
 
     admin = await scene.factory.actor(Role.COMMITTEE_ADMIN, w.street_a)
     everything = await scene.client.get(ACTIVITIES, params={"limit": 100}, headers=admin.headers)
-    assert [a["id"] for a in everything.json()["items"]] == sorted(
-        [*ids, theirs["id"]], reverse=True
-    )
+    assert [a["id"] for a in everything.json()["items"]] == [*ids, theirs["id"]]
     only_a2 = await scene.client.get(
         ACTIVITIES, params={"org_id": w.branch_a2.id}, headers=admin.headers
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -10,7 +11,18 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.kit.identifiers import credit_code_problem, id_number_problem
-from app.models import Account, Member, Organization, OrgClosure, OrgKind, Role, RoleAssignment
+from app.models import (
+    Account,
+    CommitteeSeat,
+    Member,
+    Organization,
+    OrgClosure,
+    OrgKind,
+    PartyGroup,
+    PartyGroupMember,
+    Role,
+    RoleAssignment,
+)
 from app.models.orgs import BRANCH_KINDS
 from app.seed.admin import create_admin
 from app.seed.demo import DEMO_LOGINS, ROOT_NAME, STREETS, run_seed
@@ -29,7 +41,16 @@ async def _snapshot(app: FastAPI) -> dict[str, Any]:
         )
         tables = {
             model.__tablename__: await session.scalar(select(func.count()).select_from(model))
-            for model in (Organization, OrgClosure, Member, Account, RoleAssignment)
+            for model in (
+                Organization,
+                OrgClosure,
+                Member,
+                Account,
+                RoleAssignment,
+                PartyGroup,
+                PartyGroupMember,
+                CommitteeSeat,
+            )
         }
         return {"kinds": kinds, "tables": tables}
 
@@ -180,6 +201,42 @@ async def test_every_demo_login_signs_in_with_its_role(
     secretary_branch = me["secretary"]["roles"][0]["org_id"]
     assert me["member"]["member"]["relation_org_id"] == secretary_branch
     assert me["member"]["member"]["party_status"] == "full_member"
+
+
+async def test_the_demo_branch_has_a_committee_and_a_party_group(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    assert await run_seed(settings)
+    secretary = await _sign_in(client, DEMO_LOGINS["secretary"])
+    member = await _sign_in(client, DEMO_LOGINS["member"])
+    me = (await client.get("/api/v1/me", headers=secretary)).json()
+    own = (await client.get("/api/v1/me", headers=member)).json()["member"]
+    branch = me["roles"][0]["org_id"]
+
+    committee = await client.get(f"/api/v1/orgs/{branch}/committee", headers=secretary)
+    assert committee.status_code == 200, committee.text
+    seats = [(s["member_id"], s["post_label"]) for s in committee.json()["items"]]
+    assert seats[:2] == [(me["member"]["id"], "书记"), (own["id"], "组织委员")]
+    assert len(seats) == 3
+    groups = await client.get(f"/api/v1/orgs/{branch}/party-groups", headers=secretary)
+    [group] = groups.json()["items"]
+    assert (group["name"], group["leader_member_id"]) == ("第一党小组", own["id"])
+    assert group["member_count"] >= 2
+
+    start = datetime.now(UTC) + timedelta(days=1)
+    meeting = await client.post(
+        "/api/v1/activities",
+        json={
+            "org_id": branch,
+            "type": "branch_committee",
+            "title": "支委会",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat(),
+        },
+        headers=secretary,
+    )
+    assert meeting.status_code == 201, meeting.text
+    assert meeting.json()["expected_count"] == 3
 
 
 async def test_each_role_sees_its_subtree_only(
