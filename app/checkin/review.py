@@ -16,6 +16,7 @@ from app.checkin.errors import AlreadyReviewed, AttendanceNotFound, NotUnderRevi
 from app.checkin.schemas import ReviewDecision
 from app.config import Settings
 from app.kit.pagination import PageRequest
+from app.kit.time import shown
 from app.models import Activity, Attendance, AuditEvent, Member, NotificationKind
 from app.models.activities import CheckInMethod, ReviewStatus
 from app.notify.outbox import notify
@@ -119,7 +120,14 @@ async def decide(
             now=now,
             org_id=activity.org_id,
             page=f"pages/activity/detail?id={activity.id}",
-            data={"activity_id": activity.id, "attendance_id": attendance.id},
+            data={
+                "activity_id": activity.id,
+                "attendance_id": attendance.id,
+                "activity_title": activity.title,
+                "starts_at": shown(activity.starts_at),
+                "status": what,
+                "reason": reason,
+            },
         )
     await session.flush()
     return attendance

@@ -43,6 +43,14 @@ KIND_VALUES: MappingProxyType[NotificationKind, MappingProxyType[str, Value]] = 
                 "category_name": Value.TEXT,  # 政策解读
             }
         ),
+        NotificationKind.ATTENDANCE_REJECTED: MappingProxyType(
+            {
+                "activity_title": Value.TEXT,
+                "starts_at": Value.MOMENT,
+                "status": Value.TEXT,  # a phrase: 签到未认可, 补签已撤销
+                "reason": Value.TEXT,
+            }
+        ),
         NotificationKind.LEAVE_DECIDED: MappingProxyType(
             {
                 "activity_title": Value.TEXT,

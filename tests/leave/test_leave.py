@@ -8,9 +8,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.attendance.service import ActivitySummary, activity_summary
+from app.attendance.service import RosterSummary, activity_figures
 from app.kit.clock import FrozenClock
-from app.models import LeaveRequest, LeaveStatus, Role
+from app.models import Activity, LeaveRequest, LeaveStatus, Role
 from tests.factories import Actor, Factory, World, build_world
 from tests.leave.helpers import V1, create_activity, snapshot
 
@@ -59,9 +59,14 @@ async def rows(app: FastAPI) -> list[LeaveRequest]:
         return list((await session.scalars(select(LeaveRequest).order_by(LeaveRequest.id))).all())
 
 
-async def summary(app: FastAPI, activity_id: int) -> ActivitySummary:
-    async with app.state.runtime.sessionmaker() as session:
-        return await activity_summary(session, activity_id)
+async def summary(app: FastAPI, activity_id: int) -> RosterSummary:
+    runtime = app.state.runtime
+    async with runtime.sessionmaker() as session:
+        activity = await session.get(Activity, activity_id)
+        assert activity is not None
+        return await activity_figures(
+            session, activity, settings=runtime.settings, now=runtime.clock.now()
+        )
 
 
 # --- asking, listing, deciding ------------------------------------------------------------------
@@ -105,8 +110,10 @@ async def test_member_asks_secretary_approves_and_the_member_counts_as_excused(
     assert stored.status is LeaveStatus.APPROVED
     assert stored.decided_at == clock.now()
     figures = await summary(app, scene.activity_id)
-    # Expected: the secretary (a member of the branch) and the member; the member is excused.
-    assert (figures.expected, figures.present, figures.excused, figures.absent) == (2, 0, 1, 1)
+    # Expected: the secretary (a member of the branch) and the member; the member is excused,
+    # the secretary pending (not absent while check-in is still open).
+    assert (figures.expected, figures.present, figures.excused, figures.absent) == (2, 0, 1, 0)
+    assert figures.pending == 1
 
 
 async def test_rejected_leave_is_not_excused_and_can_be_asked_again(

@@ -21,6 +21,7 @@ from app.config import Settings
 from app.integrations.wechat.client import SUBSCRIBE_SEND_PATH
 from app.kit.clock import FrozenClock
 from app.models import (
+    Attendance,
     Channel,
     Delivery,
     DeliveryStatus,
@@ -35,7 +36,7 @@ from app.notify.channels.wechat_templates import parse_templates, render, render
 from tests.factories import Actor, Factory
 from tests.fixtures.wechat import FakeWeChat
 from tests.notify.helpers import frozen
-from tests.notify.scenes import after_the_meeting, until_the_meeting
+from tests.notify.scenes import after_the_meeting, call, until_the_meeting
 
 ZONE = ZoneInfo("Asia/Shanghai")
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -96,6 +97,17 @@ async def test_every_template_of_every_kind_renders_fields_wechat_accepts(
 ) -> None:
     month = await until_the_meeting(app, client, factory, clock)
     await after_the_meeting(app, clock, month)
+    async with app.state.runtime.sessionmaker() as session:
+        attendance_id = await session.scalar(
+            select(Attendance.id).where(Attendance.member_id == month.came.member.id)
+        )
+    await call(
+        client,
+        "POST",
+        f"/activities/{month.meeting_id}/attendances/{attendance_id}/review",
+        month.secretary,
+        json={"decision": "reject", "reason": "补签对象记错了"},
+    )
     async with app.state.runtime.sessionmaker() as session:
         made = (await session.scalars(select(Notification).order_by(Notification.id))).all()
     messages = [message_of(n) for n in made]
