@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from app.activities.errors import ActivityNotFound
 from app.auth.dependencies import ActivitiesManager, CurrentMember, CurrentPrincipal
@@ -20,6 +22,7 @@ from app.leave.errors import (
     TooLate,
 )
 from app.leave.schemas import LeaveCreate, LeaveDecision, LeaveRead
+from app.models import LeaveStatus
 from app.runtime import RuntimeDep
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["leave"])
@@ -72,13 +75,22 @@ async def withdraw_leave(
 
 @router.get("/activities/{activity_id}/leave-requests", responses=responses(ActivityNotFound))
 async def list_leave_requests(
-    activity_id: IdPath, caller: ActivitiesManager, session: ReadSession
-) -> list[LeaveRead]:
-    """Every leave request of an activity, with the members' names, oldest first."""
+    activity_id: IdPath,
+    caller: ActivitiesManager,
+    session: ReadSession,
+    page: PageParams,
+    status: Annotated[LeaveStatus | None, Query(description="Only requests in this state")] = None,
+) -> Page[LeaveRead]:
+    """An activity's leave requests, with the members' names, oldest first."""
     leaves = await service.list_for_activity(
-        session, caller.scope(Permission.ACTIVITIES_MANAGE), activity_id
+        session,
+        caller.scope(Permission.ACTIVITIES_MANAGE),
+        activity_id,
+        status=status,
+        after_id=page.after,
+        limit=page.size + 1,
     )
-    return [LeaveRead.model_validate(leave) for leave in leaves]
+    return paginate(LeaveRead, leaves, page)
 
 
 @router.post(
@@ -109,12 +121,15 @@ async def decide_leave(
 
 @router.get("/me/leave-requests")
 async def my_leave_requests(
-    caller: CurrentPrincipal, session: ReadSession, page: PageParams
+    caller: CurrentPrincipal,
+    session: ReadSession,
+    page: PageParams,
+    status: Annotated[LeaveStatus | None, Query(description="Only requests in this state")] = None,
 ) -> Page[LeaveRead]:
     """The signed-in member's leave requests, newest first."""
     if caller.member_id is None:  # an account not linked to a member has asked for nothing
         return Page[LeaveRead](items=[])
     leaves = await service.list_for_member(
-        session, caller.member_id, after_id=page.after, limit=page.size + 1
+        session, caller.member_id, status=status, after_id=page.after, limit=page.size + 1
     )
     return paginate(LeaveRead, leaves, page)

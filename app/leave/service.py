@@ -237,19 +237,34 @@ async def view(session: AsyncSession, leave_id: int) -> LeaveRequest:
 
 
 async def list_for_activity(
-    session: AsyncSession, manage_scope: Scope, activity_id: int
+    session: AsyncSession,
+    manage_scope: Scope,
+    activity_id: int,
+    *,
+    status: LeaveStatus | None,
+    after_id: int | None,
+    limit: int,
 ) -> Sequence[LeaveRequest]:
     activity = await activities_service.get_in_scope(session, manage_scope, activity_id)
-    rows = await session.scalars(
-        _viewed().where(LeaveRequest.activity_id == activity.id).order_by(LeaveRequest.id)
-    )
-    return rows.all()
+    query = _viewed().where(LeaveRequest.activity_id == activity.id)
+    if status is not None:
+        query = query.where(LeaveRequest.status == status)
+    if after_id is not None:
+        query = query.where(LeaveRequest.id > after_id)
+    return (await session.scalars(query.order_by(LeaveRequest.id).limit(limit))).all()
 
 
 async def list_for_member(
-    session: AsyncSession, member_id: int, *, after_id: int | None, limit: int
+    session: AsyncSession,
+    member_id: int,
+    *,
+    status: LeaveStatus | None,
+    after_id: int | None,
+    limit: int,
 ) -> Sequence[LeaveRequest]:
     query = _viewed().where(LeaveRequest.member_id == member_id)
+    if status is not None:
+        query = query.where(LeaveRequest.status == status)
     if after_id is not None:
         query = query.where(LeaveRequest.id < after_id)
     return (await session.scalars(query.order_by(LeaveRequest.id.desc()).limit(limit))).all()

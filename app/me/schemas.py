@@ -8,6 +8,7 @@ from app.kit.masking import mask_phone
 from app.kit.validation import NoControlChars, RequestModel
 from app.members.schemas import MemberRead
 from app.models.members import Role
+from app.models.orgs import OrgKind
 
 
 class PhoneBindRequest(RequestModel):
@@ -24,6 +25,14 @@ class HeldRole(BaseModel):
     org_name: str | None
 
 
+class OwnBranch(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: OrgKind
+
+
 class MeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -33,6 +42,10 @@ class MeRead(BaseModel):
         description="Null until the account is linked to a member record"
     )
     roles: list[HeldRole]
+    branch: OwnBranch | None = Field(
+        description="The branch the membership is registered in (组织关系所在支部); null "
+        "without a member record, without a branch, or once the member has left"
+    )
 
     @field_validator("phone")
     @classmethod

@@ -14,7 +14,7 @@ from app.auth.scope import Principal
 from app.auth.service import wechat_error_to_app_error
 from app.integrations.wechat import WeChatClient, WeChatError, WeChatUnavailable
 from app.members import service as members_service
-from app.models import Account, Member, Role
+from app.models import Account, Member, Organization, Role
 
 # getPhoneNumber codes WeChat refuses as invalid, used or missing: the button's code was bad.
 _PHONE_CODE_REFUSED = frozenset({40029, 40163, 41001})
@@ -34,6 +34,8 @@ class Me:
     account: Account
     member: Member | None
     roles: list[RoleOnOrg]
+    # The branch the membership is registered in, named, while the member is current.
+    branch: Organization | None
 
     @property
     def account_id(self) -> int:
@@ -58,7 +60,12 @@ async def view(session: AsyncSession, principal: Principal) -> Me:
         RoleOnOrg(role=role, org_id=org_id, org_name=names.get(org_id) if org_id else None)
         for role, org_id in principal.roles
     ]
-    return Me(account=account, member=member, roles=roles)
+    branch = (
+        await session.get_one(Organization, member.relation_org_id)
+        if member is not None and member.relation_org_id is not None and member.departed_at is None
+        else None
+    )
+    return Me(account=account, member=member, roles=roles, branch=branch)
 
 
 async def _phone_number(wechat: WeChatClient, code: str) -> str:

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api_docs import raises
 from app.auth.dependencies import MembersEraser, MembersReader, MembersWriter, SensitiveReader
 from app.auth.permissions import Permission
-from app.db import DbSession, ReadSession
-from app.errors import responses
+from app.db import DbSession, ReadSession, get_read_session, get_session
+from app.errors import Conflict, DatabaseUnavailable, InvalidValue, responses
 from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
-from app.kit.validation import SearchText
+from app.kit.validation import IdNumber, MobilePhone, SearchText
 from app.members import service
 from app.members.errors import (
     AlreadyDeparted,
@@ -59,12 +63,37 @@ _RECORD_ERRORS = (
 )
 
 
+# A search by a whole phone or ID number is audited like a read of them (/sensitive), so its
+# audit event is written with it on a writer; every other roster read stays on a reader.
+_AUDITED_FILTERS = frozenset({"phone", "id_number"})
+
+
+@raises(DatabaseUnavailable, Conflict, InvalidValue)
+async def _roster_session(request: Request) -> AsyncIterator[AsyncSession]:
+    audited = not _AUDITED_FILTERS.isdisjoint(request.query_params.keys())
+    opened = get_session if audited else get_read_session
+    async with asynccontextmanager(opened)(request) as session:
+        yield session
+
+
+RosterSession = Annotated[AsyncSession, Depends(_roster_session, scope="function")]
+
+
 @router.get("", responses=responses(OrgNotFound))
 async def search_members(
     caller: MembersReader,
-    session: ReadSession,
+    session: RosterSession,
     page: PageParams,
+    runtime: RuntimeDep,
     q: Annotated[SearchText | None, Query(description="Name contains")] = None,
+    phone: Annotated[
+        MobilePhone | None,
+        Query(description="The whole mobile number (exact); secretaries and committee admins"),
+    ] = None,
+    id_number: Annotated[
+        IdNumber | None,
+        Query(description="The whole ID number (exact); secretaries and committee admins"),
+    ] = None,
     org_id: IdQuery = None,
     party_status: PartyStatus | None = None,
     status: Annotated[
@@ -72,17 +101,36 @@ async def search_members(
     ] = RosterStatus.CURRENT,
 ) -> Page[MemberRead]:
     """Members in the caller's scope, by name, organization subtree or party status; those
-    who have left only when asked for."""
-    members = await service.search(
-        session,
-        caller.scope(Permission.MEMBERS_READ),
-        name_contains=q,
-        org_id=org_id,
-        party_status=party_status,
-        status=status,
-        after_id=page.after,
-        limit=page.size + 1,
-    )
+    who have left only when asked for. A search by phone or ID number finds the member who
+    holds it, shown masked, within the scope where the caller may read those numbers, and
+    is audited."""
+    if phone is None and id_number is None:
+        members = await service.search(
+            session,
+            caller.scope(Permission.MEMBERS_READ),
+            name_contains=q,
+            org_id=org_id,
+            party_status=party_status,
+            status=status,
+            after_id=page.after,
+            limit=page.size + 1,
+        )
+    else:
+        members = await service.search_by_number(
+            session,
+            caller,
+            runtime.cipher,
+            phone=phone,
+            id_number=id_number,
+            name_contains=q,
+            org_id=org_id,
+            party_status=party_status,
+            status=status,
+            after_id=page.after,
+            limit=page.size + 1,
+            request_id=request_id_var.get(),
+            now=runtime.clock.now(),
+        )
     return paginate(MemberRead, members, page)
 
 

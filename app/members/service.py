@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.permissions import Permission
 from app.auth.scope import Principal, Scope
+from app.errors import Forbidden
 from app.kit.crypto import FieldCipher
 from app.kit.identifiers import id_number_birth_date
 from app.kit.masking import mask_id_number
@@ -388,10 +390,16 @@ async def search(
     org_id: int | None,
     party_status: PartyStatus | None,
     status: RosterStatus = RosterStatus.CURRENT,
+    phone: str | None = None,
+    id_number_hash: str | None = None,
     after_id: int | None,
     limit: int,
 ) -> Sequence[Member]:
     query = select(Member).where(in_scope(scope))
+    if phone is not None:
+        query = query.where(Member.phone == phone)
+    if id_number_hash is not None:
+        query = query.where(Member.id_number_hash == id_number_hash)
     if status is RosterStatus.CURRENT:
         query = query.where(Member.current())
     elif status is RosterStatus.DEPARTED:
@@ -409,6 +417,65 @@ async def search(
     if after_id is not None:
         query = query.where(Member.id > after_id)
     return (await session.scalars(query.order_by(Member.id).limit(limit))).all()
+
+
+async def search_by_number(
+    session: AsyncSession,
+    caller: Principal,
+    cipher: FieldCipher,
+    *,
+    phone: str | None,
+    id_number: str | None,
+    name_contains: str | None,
+    org_id: int | None,
+    party_status: PartyStatus | None,
+    status: RosterStatus,
+    after_id: int | None,
+    limit: int,
+    request_id: str | None,
+    now: datetime,
+) -> Sequence[Member]:
+    """Members whose whole phone or ID number is the one given (the ID number through its
+    lookup hash), shown masked. Only the roles that may read those numbers may search by
+    them, and each search is audited like such a read: it tells who holds a number."""
+    scope = caller.scope(Permission.MEMBERS_READ_SENSITIVE)
+    if scope.is_empty:
+        raise Forbidden()
+    members = await search(
+        session,
+        scope,
+        name_contains=name_contains,
+        org_id=org_id,
+        party_status=party_status,
+        status=status,
+        phone=phone,
+        id_number_hash=cipher.lookup_hash(id_number) if id_number is not None else None,
+        after_id=after_id,
+        limit=limit,
+    )
+    # The row read past the page only tells whether there is a next page: not shown.
+    shown = members[: limit - 1]
+    only = shown[0] if len(shown) == 1 else None
+    session.add(
+        AuditEvent(
+            actor_account_id=caller.account_id,
+            action="member.search_sensitive",
+            object_type="member",
+            object_id=only.id if only else None,
+            org_id=(only.relation_org_id or only.workplace_org_id) if only else None,
+            request_id=request_id,
+            # Which numbers were searched by, never their values.
+            details={
+                "by": [
+                    name for name, value in (("phone", phone), ("id_number", id_number)) if value
+                ],
+                "found_member_ids": [member.id for member in shown],
+            },
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return members
 
 
 async def read_sensitive(

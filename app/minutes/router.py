@@ -14,6 +14,7 @@ from app.db import DbSession, ReadSession
 from app.errors import Forbidden, responses
 from app.idempotency.route import IdempotentRoute
 from app.kit import multipart
+from app.kit.pagination import Page, PageParams, paginate
 from app.kit.storage import Storage, StorageError
 from app.kit.types import IdPath
 from app.minutes import service
@@ -191,12 +192,14 @@ async def upload_attachment(
 
 @router.get("/{activity_id}/attachments", responses=responses(Forbidden, ActivityNotFound))
 async def list_attachments(
-    activity_id: IdPath, caller: CurrentPrincipal, session: ReadSession
-) -> list[AttachmentRead]:
+    activity_id: IdPath, caller: CurrentPrincipal, session: ReadSession, page: PageParams
+) -> Page[AttachmentRead]:
     """The attachments of an activity's minutes, oldest first."""
     access = await service.get_readable(session, caller, activity_id)
-    attachments = await service.attachments_of(session, access.activity.id)
-    return [AttachmentRead.model_validate(attachment) for attachment in attachments]
+    attachments = await service.list_attachments(
+        session, access.activity.id, after_id=page.after, limit=page.size + 1
+    )
+    return paginate(AttachmentRead, attachments, page)
 
 
 def content_disposition(filename: str) -> str:

@@ -215,6 +215,16 @@ async def attachments_of(session: AsyncSession, activity_id: int) -> Sequence[Mi
     return rows.all()
 
 
+async def list_attachments(
+    session: AsyncSession, activity_id: int, *, after_id: int | None, limit: int
+) -> Sequence[MinutesAttachment]:
+    """A page of ``attachments_of``, oldest first."""
+    query = select(MinutesAttachment).where(MinutesAttachment.activity_id == activity_id)
+    if after_id is not None:
+        query = query.where(MinutesAttachment.id > after_id)
+    return (await session.scalars(query.order_by(MinutesAttachment.id).limit(limit))).all()
+
+
 async def open_for_attachments(
     session: AsyncSession, manage_scope: Scope, activity_id: int, *, lock: bool = True
 ) -> Activity:

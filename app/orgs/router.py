@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.auth.dependencies import OrgsReader, OrgsWriter
+from app.auth.dependencies import CurrentPrincipal, OrgsReader, OrgsWriter
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
-from app.errors import responses
+from app.errors import Forbidden, responses
 from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
@@ -88,11 +88,10 @@ async def create_org(
     return OrgRead.model_validate(org)
 
 
-@router.get("/{org_id}", responses=responses(OrgNotFound))
-async def get_org(org_id: IdPath, caller: OrgsReader, session: ReadSession) -> OrgRead:
-    """One organization in the caller's scope."""
-    org = await service.get_in_scope(session, caller.scope(Permission.ORGS_READ), org_id)
-    return OrgRead.model_validate(org)
+@router.get("/{org_id}", responses=responses(OrgNotFound, Forbidden))
+async def get_org(org_id: IdPath, caller: CurrentPrincipal, session: ReadSession) -> OrgRead:
+    """One organization in the caller's scope, or the caller's own branch or workplace."""
+    return OrgRead.model_validate(await service.get_readable(session, caller, org_id))
 
 
 @router.patch(

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, literal, select, true, update
+from sqlalchemy import delete, exists, func, insert, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.auth.scope import Scope
+from app.auth.permissions import Permission
+from app.auth.scope import Principal, Scope
+from app.errors import Forbidden
 from app.models import Member, Organization, OrgClosure, OrgKind, RoleAssignment
 from app.models.orgs import ALLOWED_PARENTS
 from app.orgs.errors import (
@@ -35,6 +37,30 @@ async def get_in_scope(session: AsyncSession, scope: Scope, org_id: int) -> Orga
     )
     if org is None:
         raise OrgNotFound()
+    return org
+
+
+async def get_readable(session: AsyncSession, caller: Principal, org_id: int) -> Organization:
+    """An organization the caller may read: one in their ``orgs:read`` scope, or their own,
+    the branch their membership is registered in or the social organization they work at
+    (a current member's), so a plain member sees where they belong. Others answer as before
+    this was allowed: 404 to a caller who reads organizations somewhere, 403 to one who
+    reads none."""
+    scope = caller.scope(Permission.ORGS_READ)
+    readable = scope.covers(Organization.id)
+    if caller.member_id is not None:
+        own = exists().where(
+            Member.id == caller.member_id,
+            Member.current(),
+            or_(
+                Member.relation_org_id == Organization.id,
+                Member.workplace_org_id == Organization.id,
+            ),
+        )
+        readable = or_(readable, own)
+    org = await session.scalar(select(Organization).where(Organization.id == org_id, readable))
+    if org is None:
+        raise Forbidden() if scope.is_empty else OrgNotFound()
     return org
 
 

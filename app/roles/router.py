@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import RolesManager
 from app.auth.permissions import Permission
 from app.db import DbSession, ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
+from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath
 from app.members.errors import AlreadyDeparted, MemberNotFound
+from app.models.members import Role
 from app.observability import request_id_var
 from app.orgs.errors import OrgNotFound
 from app.roles import service
@@ -27,11 +31,22 @@ router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["roles"]
 
 @router.get("/orgs/{org_id}/roles", responses=responses(OrgNotFound))
 async def list_roles(
-    org_id: IdPath, caller: RolesManager, session: ReadSession
-) -> list[RoleAssignmentRead]:
-    """Who holds which role on an organization."""
-    assignments = await service.list_on_org(session, caller.scope(Permission.ROLES_MANAGE), org_id)
-    return [RoleAssignmentRead.model_validate(assignment) for assignment in assignments]
+    org_id: IdPath,
+    caller: RolesManager,
+    session: ReadSession,
+    page: PageParams,
+    role: Annotated[Role | None, Query(description="Only holders of this role")] = None,
+) -> Page[RoleAssignmentRead]:
+    """Who holds which role on an organization, oldest grant first."""
+    assignments = await service.list_on_org(
+        session,
+        caller.scope(Permission.ROLES_MANAGE),
+        org_id,
+        role=role,
+        after_id=page.after,
+        limit=page.size + 1,
+    )
+    return paginate(RoleAssignmentRead, assignments, page)
 
 
 @router.post(

@@ -49,16 +49,27 @@ async def get_in_scope(session: AsyncSession, scope: Scope, assignment_id: int) 
     return assignment
 
 
-async def list_on_org(session: AsyncSession, scope: Scope, org_id: int) -> Sequence[RoleAssignment]:
-    """The roles held on the organization, each with its member loaded."""
+async def list_on_org(
+    session: AsyncSession,
+    scope: Scope,
+    org_id: int,
+    *,
+    role: Role | None,
+    after_id: int | None,
+    limit: int,
+) -> Sequence[RoleAssignment]:
+    """The roles held on the organization, each with its member loaded, oldest grant first."""
     await orgs_service.get_in_scope(session, scope, org_id)
     query = (
         select(RoleAssignment)
         .options(joinedload(RoleAssignment.member, innerjoin=True))
         .where(RoleAssignment.org_id == org_id)
-        .order_by(RoleAssignment.id)
     )
-    return (await session.scalars(query)).all()
+    if role is not None:
+        query = query.where(RoleAssignment.role == role)
+    if after_id is not None:
+        query = query.where(RoleAssignment.id > after_id)
+    return (await session.scalars(query.order_by(RoleAssignment.id).limit(limit))).all()
 
 
 async def grant(

@@ -89,9 +89,10 @@ async def test_member_asks_secretary_approves_and_the_member_counts_as_excused(
         f"{V1}/activities/{scene.activity_id}/leave-requests", headers=scene.secretary.headers
     )
     assert listed.status_code == 200
-    assert [(r["id"], r["member_name"], r["status"]) for r in listed.json()] == [
+    assert [(r["id"], r["member_name"], r["status"]) for r in listed.json()["items"]] == [
         (leave["id"], scene.member.member.name, "pending")
     ]
+    assert listed.json()["next_cursor"] is None
 
     clock.advance(minutes=5)
     decided = await client.post(
@@ -414,6 +415,60 @@ async def test_my_leave_requests_newest_first_page_by_page(
     )
     assert [r["id"] for r in second.json()["items"]] == [ids[0]]
     assert second.json()["next_cursor"] is None
+
+
+async def test_an_activitys_leave_requests_are_paged_oldest_first_and_filtered_by_status(
+    client: httpx.AsyncClient, factory: Factory, clock: FrozenClock
+) -> None:
+    world = await build_world(factory)
+    secretary = await factory.actor(Role.SECRETARY, world.branch_a1)
+    members = [await factory.actor(None, None, relation=world.branch_a1) for _ in range(3)]
+    activity_id = await create_activity(
+        client, secretary.headers, world.branch_a1, starts_at=clock.now() + timedelta(hours=1)
+    )
+    ids = []
+    for member in members:
+        asked = await client.post(
+            leave_url(activity_id), json={"reason": "出差"}, headers=member.headers
+        )
+        assert asked.status_code == 201, asked.text
+        ids.append(asked.json()["id"])
+    rejected = await client.post(
+        decision_url(activity_id, ids[1]), json={"approve": False}, headers=secretary.headers
+    )
+    assert rejected.status_code == 200, rejected.text
+    url = f"{V1}/activities/{activity_id}/leave-requests"
+
+    first = await client.get(url, params={"limit": 1}, headers=secretary.headers)
+    assert first.status_code == 200, first.text
+    assert [r["id"] for r in first.json()["items"]] == [ids[0]]
+    assert first.json()["next_cursor"]
+    rest = await client.get(
+        url, params={"limit": 5, "cursor": first.json()["next_cursor"]}, headers=secretary.headers
+    )
+    assert rest.status_code == 200, rest.text
+    assert [r["id"] for r in rest.json()["items"]] == ids[1:]
+    assert rest.json()["next_cursor"] is None
+
+    pending = await client.get(url, params={"status": "pending"}, headers=secretary.headers)
+    assert pending.status_code == 200, pending.text
+    assert [(r["id"], r["status"]) for r in pending.json()["items"]] == [
+        (ids[0], "pending"),
+        (ids[2], "pending"),
+    ]
+    refused = await client.get(url, params={"status": "rejected"}, headers=secretary.headers)
+    assert [r["id"] for r in refused.json()["items"]] == [ids[1]]
+    mine = await client.get(
+        f"{V1}/me/leave-requests", params={"status": "rejected"}, headers=members[1].headers
+    )
+    assert [r["id"] for r in mine.json()["items"]] == [ids[1]]
+    none = await client.get(
+        f"{V1}/me/leave-requests", params={"status": "rejected"}, headers=members[0].headers
+    )
+    assert none.json() == {"items": [], "next_cursor": None}
+    bad = await client.get(url, params={"status": "lost"}, headers=secretary.headers)
+    assert bad.status_code == 422
+    assert error_code(bad) == "validation_failed"
 
 
 # --- scope ------------------------------------------------------------------------------------

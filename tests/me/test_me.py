@@ -54,7 +54,13 @@ async def test_account_without_member(client: httpx.AsyncClient, factory: Factor
     response = await client.get(ME, headers=factory.headers_for(account))
 
     assert response.status_code == 200
-    assert response.json() == {"account_id": account.id, "phone": None, "member": None, "roles": []}
+    assert response.json() == {
+        "account_id": account.id,
+        "phone": None,
+        "member": None,
+        "roles": [],
+        "branch": None,
+    }
 
 
 async def test_member_with_roles_sees_them_with_org_names_and_masked_numbers(
@@ -84,6 +90,45 @@ async def test_member_with_roles_sees_them_with_org_names_and_masked_numbers(
         {"role": "secretary", "org_id": world.branch_a1.id, "org_name": "甲一支部"},
     ]
     assert_no_whole_personal_numbers(response)
+
+
+async def test_a_member_sees_their_branch_named_until_they_leave(
+    client: httpx.AsyncClient, factory: Factory, world: World
+) -> None:
+    # Working at a social organization of another branch: the branch is the relation's.
+    member = await factory.member(world.branch_a1, world.social_a2, name="张党员")
+    headers = factory.headers_for(await factory.account(member))
+
+    response = await client.get(ME, headers=headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["branch"] == {
+        "id": world.branch_a1.id,
+        "name": "甲一支部",
+        "kind": "branch",
+    }
+    assert response.json()["roles"] == []
+
+    admin = await factory.actor(Role.COMMITTEE_ADMIN, world.street_a)
+    departed = await client.post(
+        f"/api/v1/members/{member.id}/departure",
+        json={"reason": "moved_away", "left_on": "2025-01-02"},
+        headers=admin.headers,
+    )
+    assert departed.status_code == 200, departed.text
+    after = await client.get(ME, headers=headers)
+    assert after.status_code == 200
+    assert after.json()["branch"] is None
+    assert after.json()["member"]["relation_org_id"] == world.branch_a1.id
+
+
+async def test_a_member_of_a_social_org_only_has_no_branch(
+    client: httpx.AsyncClient, factory: Factory, world: World
+) -> None:
+    member = await factory.member(None, world.social_a1)
+    response = await client.get(ME, headers=factory.headers_for(await factory.account(member)))
+    assert response.status_code == 200
+    assert response.json()["branch"] is None
 
 
 async def test_system_admin_role_has_no_org(client: httpx.AsyncClient, factory: Factory) -> None:

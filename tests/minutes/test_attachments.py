@@ -108,7 +108,7 @@ async def test_upload_list_download_and_delete(
 
     listed = await client.get(attachments_url(scene.activity_id), headers=scene.reviewer.headers)
     assert listed.status_code == 200
-    assert listed.json() == [meta]
+    assert listed.json() == {"items": [meta], "next_cursor": None}
 
     clock.advance(hours=2)
     await client.put(
@@ -141,12 +141,39 @@ async def test_upload_list_download_and_delete(
     assert await attachment_rows(app) == []
     assert (
         await client.get(attachments_url(scene.activity_id), headers=scene.secretary.headers)
-    ).json() == []
+    ).json() == {"items": [], "next_cursor": None}
     gone = await client.get(
         attachments_url(scene.activity_id, meta["id"]), headers=scene.secretary.headers
     )
     assert gone.status_code == 404
     assert error_code(gone) == "attachment.not_found"
+
+
+async def test_attachments_are_paged_oldest_first(client: httpx.AsyncClient, scene: Scene) -> None:
+    ids = []
+    files = [
+        ("一.jpg", JPEG, "image/jpeg"),
+        ("二.png", PNG, "image/png"),
+        ("三.pdf", PDF, "application/pdf"),
+    ]
+    for name, data, kind in files:
+        uploaded = await upload(client, scene, data, name, kind)
+        assert uploaded.status_code == 201, uploaded.text
+        ids.append(uploaded.json()["id"])
+    url = attachments_url(scene.activity_id)
+
+    first = await client.get(url, params={"limit": 1}, headers=scene.reviewer.headers)
+    assert first.status_code == 200, first.text
+    assert [(a["id"], a["filename"]) for a in first.json()["items"]] == [(ids[0], "一.jpg")]
+    assert first.json()["next_cursor"]
+    rest = await client.get(
+        url,
+        params={"limit": 5, "cursor": first.json()["next_cursor"]},
+        headers=scene.reviewer.headers,
+    )
+    assert rest.status_code == 200, rest.text
+    assert [a["id"] for a in rest.json()["items"]] == ids[1:]
+    assert rest.json()["next_cursor"] is None
 
 
 @pytest.mark.parametrize(

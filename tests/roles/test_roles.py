@@ -36,7 +36,7 @@ async def test_committee_admin_grants_and_revokes_secretary(
     assert (await client.get("/api/v1/members", headers=secretary_headers)).status_code == 200
 
     listed = await client.get(f"/api/v1/orgs/{world.branch_a1.id}/roles", headers=admin.headers)
-    assert [r["role"] for r in listed.json()] == ["secretary"]
+    assert [r["role"] for r in listed.json()["items"]] == ["secretary"]
 
     again = await client.post(
         f"/api/v1/orgs/{world.branch_a1.id}/roles",
@@ -120,4 +120,44 @@ async def test_a_grant_is_dated_by_the_clock(
     assert granted.status_code == 201, granted.text
     assert datetime.fromisoformat(granted.json()["created_at"]) == granted_at
     listed = await client.get(f"/api/v1/orgs/{world.branch_a1.id}/roles", headers=admin.headers)
-    assert listed.json() == [granted.json()]
+    assert listed.json() == {"items": [granted.json()], "next_cursor": None}
+
+
+async def test_an_orgs_roles_are_paged_oldest_first_and_filtered_by_role(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    world = await build_world(factory)
+    admin = await factory.actor(Role.COMMITTEE_ADMIN, world.street_a)
+    url = f"/api/v1/orgs/{world.branch_a1.id}/roles"
+    granted = []
+    for name, role in (
+        ("王书记", "secretary"),
+        ("李指导员", "instructor"),
+        ("张委员", "secretary"),
+    ):
+        member = await factory.member(world.branch_a1, name=name)
+        response = await client.post(
+            url, json={"member_id": member.id, "role": role}, headers=admin.headers
+        )
+        assert response.status_code == 201, response.text
+        granted.append(response.json())
+
+    first = await client.get(url, params={"limit": 1}, headers=admin.headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["items"] == granted[:1]
+    assert first.json()["next_cursor"]
+    rest = await client.get(
+        url, params={"limit": 5, "cursor": first.json()["next_cursor"]}, headers=admin.headers
+    )
+    assert rest.status_code == 200, rest.text
+    assert rest.json() == {"items": granted[1:], "next_cursor": None}
+
+    secretaries = await client.get(url, params={"role": "secretary"}, headers=admin.headers)
+    assert secretaries.status_code == 200, secretaries.text
+    assert [(r["member_name"], r["role"]) for r in secretaries.json()["items"]] == [
+        ("王书记", "secretary"),
+        ("张委员", "secretary"),
+    ]
+    bad = await client.get(url, params={"role": "king"}, headers=admin.headers)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "validation_failed"
