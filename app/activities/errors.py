@@ -53,6 +53,12 @@ class NotOnExpectedList(NotFound):
     message_en = "Member not on the expected list"
 
 
+class NoBranchCommittee(Unprocessable):
+    code = "activity.no_branch_committee"
+    message_zh = "该支部尚未登记支委，请先设置支部委员会，或指定应到人员"
+    message_en = "The branch has no committee recorded: set it, or name who is expected"
+
+
 class PartyGroupRequired(Unprocessable):
     code = "activity.party_group_required"
     message_zh = "党小组会须选择党小组"

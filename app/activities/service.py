@@ -18,6 +18,7 @@ from app.activities.errors import (
     ActivityNotFound,
     EndsBeforeStart,
     GeofenceNeedsVenue,
+    NoBranchCommittee,
     NotDraft,
     NotOnExpectedList,
     PartyGroupInvalid,
@@ -304,6 +305,10 @@ async def create(
         expected = await _members_in_scope(session, member_scope, body.expected_member_ids)
     else:
         expected = await _default_expected(session, org, body.type, body.party_group_id)
+        # A 支委会 of a branch whose committee nobody recorded would expect no one: a meeting
+        # nobody is told of and every figure reads 0 of 0. Ask for the committee instead.
+        if body.type is ActivityType.BRANCH_COMMITTEE and not expected:
+            raise NoBranchCommittee()
     await _add_expected(session, activity.id, expected)
     await session.flush()
     return activity

@@ -134,6 +134,21 @@ async def test_a_branch_committee_meeting_expects_the_seat_holders(scene: Scene)
     assert len(await scene.expected(general.json()["id"])) == 5
 
 
+async def test_a_branch_committee_meeting_needs_the_committee_or_a_list(scene: Scene) -> None:
+    """A 支委会 of a branch with no committee recorded would expect nobody at all."""
+    refused = await scene.create(type="branch_committee", title="支委会")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "activity.no_branch_committee"
+    assert refused.json()["error"]["message"].startswith("该支部尚未登记支委")
+    named = await scene.create(
+        type="branch_committee",
+        title="支委会",
+        expected_member_ids=ids(scene.secretary, scene.members[0]),
+    )
+    assert named.status_code == 201, named.text
+    assert await scene.expected(named.json()["id"]) == ids(scene.secretary, scene.members[0])
+
+
 async def test_a_party_group_meeting_expects_the_group(scene: Scene) -> None:
     m1, m2, m3, m4 = scene.members
     url = f"{V1}/orgs/{scene.world.branch_a1.id}/party-groups"
