@@ -340,7 +340,8 @@ def _b64(raw: str) -> str:
 
 
 # Lists in an order of several columns: their cursor carries a key of each.
-GOOD_CURSORS = {"/activities": '{"after": {"starts_at": "2025-06-01T00:00:00+00:00", "id": 1}}'}
+_BY_START = '{"after": {"starts_at": "2025-06-01T00:00:00+00:00", "id": 1}}'
+GOOD_CURSORS = {"/activities": _BY_START, "/me/activities": _BY_START}
 
 
 @pytest.mark.parametrize(

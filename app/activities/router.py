@@ -128,8 +128,11 @@ async def my_activities(
     runtime: RuntimeDep,
     page: PageParams,
     when: Literal["upcoming", "past"] = "upcoming",
+    activity_type: Annotated[ActivityType | None, Query(alias="type")] = None,
+    include_cancelled: QueryFlag = False,
 ) -> Page[ActivityRead]:
-    """The signed-in member's upcoming or past activities."""
+    """The signed-in member's activities: upcoming ones by start time, the next first; past
+    ones the latest first. Cancelled ones only with ``include_cancelled=true``."""
     if caller.member_id is None:  # an account not linked to a member is expected nowhere
         return Page[ActivityRead](items=[])
     now = runtime.clock.now()
@@ -137,11 +140,15 @@ async def my_activities(
         session,
         caller.member_id,
         upcoming=when == "upcoming",
+        include_cancelled=include_cancelled,
+        activity_type=activity_type,
         now=now,
-        after_id=page.after,
+        after=None if page.cursor is None else decode_key(page.cursor, ActivityKey),
         limit=page.size + 1,
     )
-    return paginate(ActivityRead, await service.shown(session, found, now), page)
+    return paginate(
+        ActivityRead, await service.shown(session, found, now), page, key=service.activity_key
+    )
 
 
 @router.get("/activities/{activity_id}", responses=responses(ActivityNotFound))

@@ -503,7 +503,7 @@ async def list_managed(
 
 
 def activity_key(activity: Activity) -> ActivityKey:
-    """The cursor key of the managers' page that ends with ``activity``."""
+    """The cursor key of a page (the managers' or a member's) that ends with ``activity``."""
     return ActivityKey(starts_at=activity.starts_at, id=activity.id)
 
 
@@ -512,20 +512,41 @@ async def list_for_member(
     member_id: int,
     *,
     upcoming: bool,
+    include_cancelled: bool,
+    activity_type: ActivityType | None,
     now: datetime,
-    after_id: int | None,
+    after: ActivityKey | None,
     limit: int,
 ) -> Sequence[Activity]:
-    query = select(Activity).where(
-        visible_to_member(member_id),
-        Activity.status.in_([ActivityStatus.PUBLISHED, ActivityStatus.CANCELLED]),
-    )
-    query = (
-        query.where(Activity.ends_at > now) if upcoming else query.where(Activity.ends_at <= now)
-    )
-    if after_id is not None:
-        query = query.where(Activity.id < after_id)
-    return (await session.scalars(query.order_by(Activity.id.desc()).limit(limit))).all()
+    """Upcoming: the next first (by start, then id); past: the latest first. A cancelled one
+    only when asked for: the member was told of it, and it is no longer on the agenda."""
+    shown = [ActivityStatus.PUBLISHED]
+    if include_cancelled:
+        shown.append(ActivityStatus.CANCELLED)
+    query = select(Activity).where(visible_to_member(member_id), Activity.status.in_(shown))
+    if activity_type is not None:
+        query = query.where(Activity.type == activity_type)
+    if upcoming:
+        query = query.where(Activity.ends_at > now)
+        order = (Activity.starts_at.asc(), Activity.id.asc())
+        if after is not None:
+            query = query.where(
+                or_(
+                    Activity.starts_at > after.starts_at,
+                    and_(Activity.starts_at == after.starts_at, Activity.id > after.id),
+                )
+            )
+    else:
+        query = query.where(Activity.ends_at <= now)
+        order = (Activity.starts_at.desc(), Activity.id.desc())
+        if after is not None:
+            query = query.where(
+                or_(
+                    Activity.starts_at < after.starts_at,
+                    and_(Activity.starts_at == after.starts_at, Activity.id < after.id),
+                )
+            )
+    return (await session.scalars(query.order_by(*order).limit(limit))).all()
 
 
 async def add_expected(

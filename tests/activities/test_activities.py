@@ -665,29 +665,50 @@ async def test_my_activities_upcoming_and_past(scene: Scene) -> None:
     w = scene.world
     member = await scene.member()
     soon = T0 + timedelta(minutes=10)
+
+    def at(days: int) -> dict[str, str]:
+        start = T0 + timedelta(days=days)
+        return {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
+
     past = await scene.published(
         title="已结束", starts_at=soon.isoformat(), ends_at=(soon + timedelta(hours=1)).isoformat()
     )
-    upcoming = await scene.published(title="下周")
-    cancelled = await scene.published(title="取消了")
+    # Created in another order than they start: the list goes by start.
+    later = await scene.published(title="下月", **at(30))
+    upcoming = await scene.published(title="下周", **at(7))
+    cancelled = await scene.published(title="取消了", **at(3))
     assert (await scene.cancel(cancelled["id"])).status_code == 200
     await scene.create(title="草稿")
     sibling_secretary = await scene.factory.actor(Role.SECRETARY, w.branch_a2)
     await scene.published(by=sibling_secretary, org=w.branch_a2, title="兄弟支部")
     scene.clock.at = T0 + timedelta(hours=2)
 
-    async def mine(when: str, actor: Actor = member) -> list[tuple[str, str]]:
+    async def mine(when: str, actor: Actor = member, **params: str) -> list[tuple[str, str]]:
         response = await scene.client.get(
-            "/api/v1/me/activities", params={"when": when}, headers=actor.headers
+            "/api/v1/me/activities", params={"when": when, **params}, headers=actor.headers
         )
         assert response.status_code == 200, response.text
         return [(a["title"], a["status"]) for a in response.json()["items"]]
 
-    assert await mine("upcoming") == [("取消了", "cancelled"), ("下周", "published")]
+    assert await mine("upcoming") == [("下周", "published"), ("下月", "published")]
+    assert await mine("upcoming", include_cancelled="true") == [
+        ("取消了", "cancelled"),
+        ("下周", "published"),
+        ("下月", "published"),
+    ]
+    assert await mine("upcoming", type="volunteer") == []
     assert await mine("past") == [("已结束", "ended")]
-    default = await scene.client.get("/api/v1/me/activities", headers=member.headers)
-    assert [a["id"] for a in default.json()["items"]] == [cancelled["id"], upcoming["id"]]
-    assert past["id"] not in [a["id"] for a in default.json()["items"]]
+    first = await scene.client.get(
+        "/api/v1/me/activities", params={"limit": 1}, headers=member.headers
+    )
+    assert [a["id"] for a in first.json()["items"]] == [upcoming["id"]]
+    second = await scene.client.get(
+        "/api/v1/me/activities",
+        params={"limit": 1, "cursor": first.json()["next_cursor"]},
+        headers=member.headers,
+    )
+    assert [a["id"] for a in second.json()["items"]] == [later["id"]]
+    assert past["id"] not in [a["id"] for a in first.json()["items"]]
 
     sibling_member = await scene.member(relation=w.branch_a2)
     assert await mine("upcoming", sibling_member) == [("兄弟支部", "published")]
