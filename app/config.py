@@ -43,7 +43,6 @@ class Settings(BaseSettings):
     # /docs, /redoc and /openapi.json; production may turn them off.
     docs_enabled: bool = True
     default_language: str = "zh"
-    display_timezone: str = "Asia/Shanghai"
 
     jwt_keys: dict[str, str] = Field(default_factory=lambda: dict(_DEV_JWT_KEYS))
     jwt_signing_kid: str = "dev-1"

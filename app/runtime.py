@@ -6,7 +6,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import Depends, Request
@@ -19,6 +18,7 @@ from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
 from app.kit.ratelimit import RateLimiter
 from app.kit.storage import S3Storage, Storage
+from app.kit.time import DISPLAY_ZONE
 from app.observability import Metrics
 
 
@@ -43,8 +43,8 @@ class Runtime:
     storage: Storage
 
     def today(self) -> date:
-        """Today's date where our users live (Asia/Shanghai by default)."""
-        return self.clock.now().astimezone(ZoneInfo(self.settings.display_timezone)).date()
+        """Today's date where our users live (Beijing time)."""
+        return self.clock.now().astimezone(DISPLAY_ZONE).date()
 
     async def aclose(self) -> None:
         """Closes the HTTP clients, the token store and the engine, each one even if another

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.config import Settings
-from app.kit.time import shown
+from app.kit.time import DISPLAY_ZONE, shown
 from app.models import (
     Activity,
     ActivityEvent,
@@ -120,7 +120,7 @@ async def deliver_due(session: AsyncSession, settings: Settings, now: datetime) 
             .with_for_update(of=ActivityEvent, skip_locked=True)
         )
     ).all()
-    zone = ZoneInfo(settings.display_timezone)
+    zone = DISPLAY_ZONE
     for event, activity in rows:
         title, body = render(event, activity, zone)
         await notify(
@@ -203,7 +203,7 @@ async def remind_absent(session: AsyncSession, settings: Settings, now: datetime
     ).all()
     # No row lock: it would hold up the secretary's edits, and a second worker's reminder
     # of the same activity meets the unique source and adds nothing.
-    zone = ZoneInfo(settings.display_timezone)
+    zone = DISPLAY_ZONE
     for activity in activities:
         starts = activity.starts_at.astimezone(zone).strftime("%m月%d日 %H:%M")
         await notify(

@@ -27,7 +27,7 @@ from app.runtime import RuntimeDep
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["attendance"])
 
-# Dates are days in the display time zone (Asia/Shanghai by default), both ends included.
+# Dates are days in Beijing time (app/kit/time.py), both ends included.
 PeriodStart = Annotated[
     IsoDate | None, Query(alias="from", description="First day; a year before `to` by default")
 ]
@@ -75,7 +75,6 @@ async def sign_in_sheet(
         await service.org_name(session, activity.org_id),
         roster.people,
         roster.summary,
-        runtime.settings.display_timezone,
     )
     filename = f"{activity.title}-签到表.xlsx"
     return Response(
@@ -106,9 +105,7 @@ async def member_attendance(
     history = await service.member_history(
         session,
         member,
-        service.period(
-            start, to, today=runtime.today(), timezone=runtime.settings.display_timezone
-        ),
+        service.period(start, to, today=runtime.today()),
         activity_scope=scope,
         settings=runtime.settings,
         now=runtime.clock.now(),
@@ -128,9 +125,7 @@ async def my_attendance(
     history = await service.member_history(
         session,
         await service.own_member(session, caller.member_id),
-        service.period(
-            start, to, today=runtime.today(), timezone=runtime.settings.display_timezone
-        ),
+        service.period(start, to, today=runtime.today()),
         activity_scope=None,
         settings=runtime.settings,
         now=runtime.clock.now(),
@@ -154,9 +149,7 @@ async def org_attendance(
     figures = await service.org_figures(
         session,
         org,
-        service.period(
-            start, to, today=runtime.today(), timezone=runtime.settings.display_timezone
-        ),
+        service.period(start, to, today=runtime.today()),
         settings=runtime.settings,
         now=runtime.clock.now(),
     )

@@ -8,7 +8,6 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from app.activities import service as activities_service
 from app.attendance.errors import InvalidPeriod
 from app.auth.scope import Scope
 from app.config import Settings
+from app.kit.time import DISPLAY_ZONE
 from app.members.errors import MemberNotFound
 from app.models import (
     Activity,
@@ -47,13 +47,13 @@ class Period:
     until: datetime
 
 
-def period(start: date | None, end: date | None, *, today: date, timezone: str) -> Period:
+def period(start: date | None, end: date | None, *, today: date) -> Period:
     """From ``start`` to ``end``; by default the year up to today."""
     last = end or today
     first = start or last - timedelta(days=365)
     if first > last or last - first > LONGEST_PERIOD:
         raise InvalidPeriod()
-    zone = ZoneInfo(timezone)
+    zone = DISPLAY_ZONE
     return Period(
         first=first,
         last=last,

@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font
 
 from app.attendance.service import PersonState, RosterLine, RosterSummary
 from app.kit import xlsx
+from app.kit.time import DISPLAY_ZONE
 from app.models import Activity, ActivityType, CheckInMethod, PartyStatus
 from app.models.activities import ReviewStatus
 
@@ -89,9 +90,8 @@ def build(
     org_name: str,
     lines: Sequence[RosterLine],
     summary: RosterSummary,
-    timezone: str,
 ) -> bytes:
-    zone = ZoneInfo(timezone)
+    zone = DISPLAY_ZONE
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # a new workbook always has one sheet

@@ -6,14 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Scope
 from app.config import Settings
-from app.kit.time import shown
+from app.kit.time import DISPLAY_ZONE, shown
 from app.models import (
     ArticleStatus,
     Member,
@@ -325,7 +324,7 @@ async def publish_due(session: AsyncSession, settings: Settings, now: datetime) 
     answers how many. On PostgreSQL the claim skips rows another worker holds, so no article
     is published twice; notify's unique source would drop a second push anyway. An article
     of an organization that has used today's bulk sends waits for the next day."""
-    day = now.astimezone(ZoneInfo(settings.display_timezone)).date()
+    day = now.astimezone(DISPLAY_ZONE).date()
     capped = (
         select(OrgDailySends.org_id)
         .where(

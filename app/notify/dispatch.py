@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.kit.time import DISPLAY_ZONE
 from app.models import (
     Account,
     Channel,
@@ -258,7 +259,7 @@ async def run_once(
         return 0
     async with sessionmaker() as session:
         batch = await load(session, ids)
-    zone = ZoneInfo(settings.display_timezone)
+    zone = DISPLAY_ZONE
     deferred: dict[int, datetime] = {}
     to_send: list[Claimed] = []
     for item in batch:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.kit.sql import insert_on_conflict
+from app.kit.time import DISPLAY_ZONE
 from app.models import (
     CRITICAL_KINDS,
     Channel,
@@ -131,7 +131,7 @@ async def notify(
     if notification_id is None:
         return None
     if bulk and org_id is not None:
-        day = now.astimezone(ZoneInfo(settings.display_timezone)).date()
+        day = now.astimezone(DISPLAY_ZONE).date()
         await take_daily_slot(session, org_id, day, settings.notify_org_daily_bulk_cap)
     due = not_before or now
     people = recipients.subquery()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from app.integrations.wechat.fake import fake_openid
 from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
 from app.kit.identifiers import make_credit_code, make_id_number
+from app.kit.time import DISPLAY_ZONE
 from app.members import service as members_service
 from app.members.schemas import MemberCreate
 from app.models import (
@@ -404,7 +404,7 @@ async def run_seed(settings: Settings, clock: Clock | None = None) -> bool:
         async with create_sessionmaker(engine)() as session, session.begin():
             if await _already_seeded(session):
                 return False
-            today = now.astimezone(ZoneInfo(settings.display_timezone)).date()
+            today = now.astimezone(DISPLAY_ZONE).date()
             cipher = FieldCipher(settings.data_encryption_key, settings.lookup_hash_key)
             await _seed(session, cipher, today, now)
             return True

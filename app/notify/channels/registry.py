@@ -4,7 +4,6 @@ settings stops the start (ValueError) rather than dead-lettering every message l
 from __future__ import annotations
 
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.integrations.wechat import WeChatClient
 from app.kit.clock import Clock
+from app.kit.time import DISPLAY_ZONE
 from app.models import GROUP_CHANNELS, Channel
 from app.notify.channels.base import Adapter
 from app.notify.channels.dingtalk import DingTalkBotAdapter
@@ -40,7 +40,7 @@ def build_adapters(
     wechat: WeChatClient,
     clock: Clock,
 ) -> dict[Channel, Adapter]:
-    zone = ZoneInfo(settings.display_timezone)
+    zone = DISPLAY_ZONE
     timeout = settings.notify_http_timeout_seconds
     s = settings
 
