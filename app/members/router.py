@@ -1,21 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
-from app.api_docs import raises
 from app.auth.dependencies import MembersEraser, MembersReader, MembersWriter, SensitiveReader
 from app.auth.permissions import Permission
-from app.db import DbSession, ReadSession, get_read_session, get_session
-from app.errors import Conflict, DatabaseUnavailable, InvalidValue, responses
+from app.db import DbSession, ReadSession
+from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
-from app.kit.validation import IdNumber, MobilePhone, SearchText
+from app.kit.validation import SearchText
 from app.members import service
 from app.members.errors import (
     AlreadyDeparted,
@@ -37,6 +33,7 @@ from app.members.errors import (
 from app.members.schemas import (
     DepartureCreate,
     MemberCreate,
+    MemberLookup,
     MemberRead,
     MemberSensitive,
     MemberUpdate,
@@ -63,37 +60,12 @@ _RECORD_ERRORS = (
 )
 
 
-# A search by a whole phone or ID number is audited like a read of them (/sensitive), so its
-# audit event is written with it on a writer; every other roster read stays on a reader.
-_AUDITED_FILTERS = frozenset({"phone", "id_number"})
-
-
-@raises(DatabaseUnavailable, Conflict, InvalidValue)
-async def _roster_session(request: Request) -> AsyncIterator[AsyncSession]:
-    audited = not _AUDITED_FILTERS.isdisjoint(request.query_params.keys())
-    opened = get_session if audited else get_read_session
-    async with asynccontextmanager(opened)(request) as session:
-        yield session
-
-
-RosterSession = Annotated[AsyncSession, Depends(_roster_session, scope="function")]
-
-
 @router.get("", responses=responses(OrgNotFound))
 async def search_members(
     caller: MembersReader,
-    session: RosterSession,
+    session: ReadSession,
     page: PageParams,
-    runtime: RuntimeDep,
     q: Annotated[SearchText | None, Query(description="Name contains")] = None,
-    phone: Annotated[
-        MobilePhone | None,
-        Query(description="The whole mobile number (exact); secretaries and committee admins"),
-    ] = None,
-    id_number: Annotated[
-        IdNumber | None,
-        Query(description="The whole ID number (exact); secretaries and committee admins"),
-    ] = None,
     org_id: IdQuery = None,
     party_status: PartyStatus | None = None,
     status: Annotated[
@@ -101,36 +73,48 @@ async def search_members(
     ] = RosterStatus.CURRENT,
 ) -> Page[MemberRead]:
     """Members in the caller's scope, by name, organization subtree or party status; those
-    who have left only when asked for. A search by phone or ID number finds the member who
-    holds it, shown masked, within the scope where the caller may read those numbers, and
-    is audited."""
-    if phone is None and id_number is None:
-        members = await service.search(
-            session,
-            caller.scope(Permission.MEMBERS_READ),
-            name_contains=q,
-            org_id=org_id,
-            party_status=party_status,
-            status=status,
-            after_id=page.after,
-            limit=page.size + 1,
-        )
-    else:
-        members = await service.search_by_number(
-            session,
-            caller,
-            runtime.cipher,
-            phone=phone,
-            id_number=id_number,
-            name_contains=q,
-            org_id=org_id,
-            party_status=party_status,
-            status=status,
-            after_id=page.after,
-            limit=page.size + 1,
-            request_id=request_id_var.get(),
-            now=runtime.clock.now(),
-        )
+    who have left only when asked for. To find someone by a whole phone or ID number, POST
+    it to `/members/lookup`: a number never travels in a URL."""
+    members = await service.search(
+        session,
+        caller.scope(Permission.MEMBERS_READ),
+        name_contains=q,
+        org_id=org_id,
+        party_status=party_status,
+        status=status,
+        after_id=page.after,
+        limit=page.size + 1,
+    )
+    return paginate(MemberRead, members, page)
+
+
+@router.post("/lookup")
+async def lookup_members(
+    body: MemberLookup,
+    caller: MembersReader,
+    session: DbSession,
+    page: PageParams,
+    runtime: RuntimeDep,
+) -> Page[MemberRead]:
+    """The member who holds a whole phone or ID number (the ID number through its lookup
+    hash), shown masked, within the scope where the caller may read those numbers
+    (secretaries and committee admins; 403 otherwise). Every lookup is audited, as a read
+    of the numbers is: it tells who holds one."""
+    members = await service.search_by_number(
+        session,
+        caller,
+        runtime.cipher,
+        phone=body.phone,
+        id_number=body.id_number,
+        name_contains=None,
+        org_id=None,
+        party_status=None,
+        status=body.status,
+        after_id=page.after,
+        limit=page.size + 1,
+        request_id=request_id_var.get(),
+        now=runtime.clock.now(),
+    )
     return paginate(MemberRead, members, page)
 
 

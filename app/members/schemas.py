@@ -4,7 +4,8 @@ import enum
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.kit.masking import mask_phone
 from app.kit.time import ShownTime
@@ -51,6 +52,25 @@ class RosterStatus(enum.StrEnum):
     CURRENT = "current"
     DEPARTED = "departed"
     ALL = "all"
+
+
+class MemberLookup(RequestModel):
+    """A whole phone or ID number to find its holder by. In the body, not the URL: a number
+    in a query string ends in every proxy's access log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: MobilePhone | None = Field(default=None, description="The whole mobile number")
+    id_number: IdNumber | None = Field(default=None, description="The whole 18-character ID")
+    status: Annotated[RosterStatus, Lax] = Field(
+        default=RosterStatus.CURRENT, description="`current` (default), `departed` or `all`"
+    )
+
+    @model_validator(mode="after")
+    def _one_number_at_least(self) -> MemberLookup:
+        if self.phone is None and self.id_number is None:
+            raise PydanticCustomError("member.lookup_number_required", "请填写手机号或身份证号")
+        return self
 
 
 _REASONS_DOC = "; ".join(f"`{reason.value}` {label}" for reason, label in DEPARTURE_LABELS.items())

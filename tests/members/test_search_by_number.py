@@ -1,4 +1,5 @@
-"""Finding a member by their whole phone or ID number: exact, masked, in scope, audited."""
+"""Finding a member by their whole phone or ID number: exact, masked, in scope, audited, and
+never with the number in a URL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from app.models import AuditEvent, Role
 from tests.factories import Factory, build_world, unique_id_number
 
 MEMBERS = "/api/v1/members"
+LOOKUP = f"{MEMBERS}/lookup"
 WHOLE_NUMBER = re.compile(r"(?<![\d*])(1\d{10}|\d{17}[\dX])(?![\d*])")
 
 
@@ -35,7 +37,7 @@ async def test_a_secretary_finds_exactly_the_member_by_phone_or_id_number_masked
     )
     await factory.member(world.branch_a1, name="张四", phone="13812345679", id_number=other_id)
 
-    by_phone = await client.get(MEMBERS, params={"phone": "13812345678"}, headers=secretary.headers)
+    by_phone = await client.post(LOOKUP, json={"phone": "13812345678"}, headers=secretary.headers)
     assert by_phone.status_code == 200, by_phone.text
     [item] = by_phone.json()["items"]
     assert (item["id"], item["name"], item["phone"], item["id_number"]) == (
@@ -47,15 +49,15 @@ async def test_a_secretary_finds_exactly_the_member_by_phone_or_id_number_masked
     assert by_phone.json()["next_cursor"] is None
 
     # Lower-case check character and spaces around: the same number.
-    by_id = await client.get(
-        MEMBERS, params={"id_number": f" {id_number.lower()} "}, headers=secretary.headers
+    by_id = await client.post(
+        LOOKUP, json={"id_number": f" {id_number.lower()} "}, headers=secretary.headers
     )
     assert by_id.status_code == 200, by_id.text
     assert [m["id"] for m in by_id.json()["items"]] == [wanted.id]
     for response in (by_phone, by_id):
         assert not WHOLE_NUMBER.search(response.text), response.text
 
-    nobody = await client.get(MEMBERS, params={"phone": "13900000000"}, headers=secretary.headers)
+    nobody = await client.post(LOOKUP, json={"phone": "13900000000"}, headers=secretary.headers)
     assert nobody.json() == {"items": [], "next_cursor": None}
 
     events = await audit_rows(app)
@@ -86,7 +88,7 @@ async def test_a_committee_admin_finds_a_member_of_their_street_by_id_number(
     id_number = unique_id_number()
     wanted = await factory.member(world.branch_a2, id_number=id_number)
     await factory.member(world.branch_a1, id_number=unique_id_number())
-    found = await client.get(MEMBERS, params={"id_number": id_number}, headers=admin.headers)
+    found = await client.post(LOOKUP, json={"id_number": id_number}, headers=admin.headers)
     assert found.status_code == 200, found.text
     assert [m["id"] for m in found.json()["items"]] == [wanted.id]
 
@@ -100,7 +102,7 @@ async def test_a_sibling_branch_secretary_finds_nobody(
     await factory.member(world.branch_a1, phone="13812345678", id_number=id_number)
 
     for params in ({"phone": "13812345678"}, {"id_number": id_number}):
-        response = await client.get(MEMBERS, params=params, headers=sibling.headers)
+        response = await client.post(LOOKUP, json=params, headers=sibling.headers)
         assert response.status_code == 200, response.text
         assert response.json() == {"items": [], "next_cursor": None}
 
@@ -112,7 +114,7 @@ async def test_an_instructor_may_not_search_by_the_numbers_they_may_not_read(
     instructor = await factory.actor(Role.INSTRUCTOR, world.street_a)
     await factory.member(world.branch_a1, name="张三", phone="13812345678")
 
-    refused = await client.get(MEMBERS, params={"phone": "13812345678"}, headers=instructor.headers)
+    refused = await client.post(LOOKUP, json={"phone": "13812345678"}, headers=instructor.headers)
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "auth.forbidden"
     assert await audit_rows(app) == []
@@ -135,9 +137,27 @@ async def test_malformed_numbers_are_refused(
         ({"id_number": "1234"}, "id_number", "id_number.length"),
     ]
     for params, field, code in cases:
-        response = await client.get(MEMBERS, params=params, headers=secretary.headers)
+        response = await client.post(LOOKUP, json=params, headers=secretary.headers)
         assert response.status_code == 422, (params, response.text)
         assert response.json()["error"]["code"] == "validation_failed"
         [problem] = response.json()["error"]["details"]["fields"]
-        assert (problem["loc"], problem["code"]) == (["query", field], code), params
+        assert (problem["loc"], problem["code"]) == (["body", field], code), params
+    assert await audit_rows(app) == []
+
+
+async def test_a_lookup_names_a_number_and_the_roster_takes_none(
+    client: httpx.AsyncClient, factory: Factory, app: FastAPI
+) -> None:
+    world = await build_world(factory)
+    secretary = await factory.actor(Role.SECRETARY, world.branch_a1)
+    empty = await client.post(LOOKUP, json={}, headers=secretary.headers)
+    assert empty.status_code == 422
+    [problem] = empty.json()["error"]["details"]["fields"]
+    assert (problem["code"], problem["message"]) == (
+        "member.lookup_number_required",
+        "请填写手机号或身份证号",
+    )
+    # The roster no longer takes a number in its URL (and so searches by nothing of it).
+    roster = await client.get(MEMBERS, params={"phone": "13812345678"}, headers=secretary.headers)
+    assert roster.status_code == 200
     assert await audit_rows(app) == []
