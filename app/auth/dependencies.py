@@ -121,3 +121,6 @@ AttendanceReader = Annotated[Principal, Depends(Requires(Permission.ATTENDANCE_R
 MinutesReviewer = Annotated[Principal, Depends(Requires(Permission.MINUTES_REVIEW))]
 NewsWriter = Annotated[Principal, Depends(Requires(Permission.NEWS_WRITE))]
 NotifyManager = Annotated[Principal, Depends(Requires(Permission.NOTIFY_MANAGE))]
+StudyManager = Annotated[Principal, Depends(Requires(Permission.STUDY_MANAGE))]
+StudyReader = Annotated[Principal, Depends(Requires(Permission.STUDY_READ))]
+PointsManager = Annotated[Principal, Depends(Requires(Permission.POINTS_MANAGE))]

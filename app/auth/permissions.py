@@ -21,6 +21,9 @@ class Permission(enum.StrEnum):
     MINUTES_REVIEW = "minutes:review"
     NEWS_WRITE = "news:write"
     NOTIFY_MANAGE = "notify:manage"  # dead letters: see and retry
+    STUDY_MANAGE = "study:manage"  # materials and study tasks
+    STUDY_READ = "study:read"  # study and points figures of the subtree
+    POINTS_MANAGE = "points:manage"  # the committee's point rules
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -32,6 +35,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MEMBERS_READ_SENSITIVE,
             Permission.ACTIVITIES_MANAGE,
             Permission.ATTENDANCE_READ,
+            Permission.STUDY_MANAGE,
+            Permission.STUDY_READ,
         }
     ),
     Role.INSTRUCTOR: frozenset(
@@ -41,6 +46,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACTIVITIES_MANAGE,
             Permission.ATTENDANCE_READ,
             Permission.NEWS_WRITE,
+            Permission.STUDY_MANAGE,
+            Permission.STUDY_READ,
         }
     ),
     Role.COMMITTEE_ADMIN: frozenset(
@@ -57,6 +64,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MINUTES_REVIEW,
             Permission.NEWS_WRITE,
             Permission.NOTIFY_MANAGE,
+            Permission.STUDY_MANAGE,
+            Permission.STUDY_READ,
+            Permission.POINTS_MANAGE,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(Permission),

@@ -72,6 +72,19 @@ from app.models.orgs import (
     Rating,
     SocialOrgType,
 )
+from app.models.points import PointEntry, PointKind, PointRule
+from app.models.study import (
+    MaterialKind,
+    MaterialStatus,
+    StudyDaily,
+    StudyMaterial,
+    StudyPresence,
+    StudyProgress,
+    StudySessionMaterial,
+    StudyTask,
+    StudyTaskAudience,
+    StudyTaskMaterial,
+)
 
 # A table whose id is one integer says AUTOINCREMENT on SQLite, which otherwise hands out a
 # deleted row's id again (migration 0010): new tables' migrations then say it too.
@@ -114,6 +127,8 @@ __all__ = [
     "LeaveRequest",
     "LeaveStatus",
     "MassOrg",
+    "MaterialKind",
+    "MaterialStatus",
     "Member",
     "Minutes",
     "MinutesAttachment",
@@ -130,6 +145,9 @@ __all__ = [
     "PartyGroup",
     "PartyGroupMember",
     "PartyStatus",
+    "PointEntry",
+    "PointKind",
+    "PointRule",
     "QuietHours",
     "Rating",
     "ReadReceipt",
@@ -138,6 +156,14 @@ __all__ = [
     "RoleAssignment",
     "RsvpAnswer",
     "SocialOrgType",
+    "StudyDaily",
+    "StudyMaterial",
+    "StudyPresence",
+    "StudyProgress",
+    "StudySessionMaterial",
+    "StudyTask",
+    "StudyTaskAudience",
+    "StudyTaskMaterial",
     "SubscriptionCredit",
     "WalkInPolicy",
     "WechatAccessToken",

@@ -35,6 +35,8 @@ class NotificationKind(enum.StrEnum):
     ATTENDANCE_REJECTED = "attendance_rejected"  # a check-in or 补签 the secretary rejected
     LEAVE_DECIDED = "leave_decided"
     ABSENCE_REMINDER = "absence_reminder"
+    STUDY_TASK_ASSIGNED = "study_task_assigned"
+    STUDY_TASK_REMINDER = "study_task_reminder"  # the assigner reminds who has not finished
 
 
 # A member may not turn these off: a moved or cancelled meeting must reach them.

@@ -68,6 +68,12 @@ KIND_VALUES: MappingProxyType[NotificationKind, MappingProxyType[str, Value]] = 
                 "status": Value.TEXT,  # 缺席
             }
         ),
+        NotificationKind.STUDY_TASK_ASSIGNED: MappingProxyType(
+            {"task_title": Value.TEXT, "due_at": Value.MOMENT, "status": Value.TEXT}  # 待学习
+        ),
+        NotificationKind.STUDY_TASK_REMINDER: MappingProxyType(
+            {"task_title": Value.TEXT, "due_at": Value.MOMENT, "status": Value.TEXT}  # 未完成
+        ),
     }
 )
 
