@@ -106,7 +106,7 @@ class StudyTask(TimestampMixin, Base):
     # The assigning organization: whoever assigns study there manages the task.
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     title: Mapped[str] = mapped_column(String(100))
-    description: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime]
     created_by_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
