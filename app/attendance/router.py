@@ -4,7 +4,6 @@ over a period, and the sign-in sheet."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 
@@ -17,6 +16,7 @@ from app.auth.permissions import Permission
 from app.db import ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
+from app.kit import sheet as kit_sheet
 from app.kit.types import IdPath
 from app.kit.validation import IsoDate
 from app.members import service as members_service
@@ -76,16 +76,10 @@ async def sign_in_sheet(
         roster.people,
         roster.summary,
     )
-    filename = f"{activity.title}-签到表.xlsx"
-    return Response(
-        content=workbook,
-        media_type=sheet.MEDIA_TYPE,
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="sign-in-sheet-{activity.id}.xlsx"; '
-                f"filename*=UTF-8''{quote(filename)}"
-            )
-        },
+    return kit_sheet.download(
+        workbook,
+        ascii_name=f"sign-in-sheet-{activity.id}.xlsx",
+        name=f"{activity.title}-签到表.xlsx",
     )
 
 
