@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     # the operator names it; every other outbound target must be public.
     s3_allow_private: bool = False
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # A study video's MP4 or a document's PDF, held whole while it is stored.
+    study_file_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
 
     # Notifications (the outbox and its worker).
     # Member channels in use; inbox is always on. Production adds wechat, sms, email.

@@ -52,6 +52,7 @@ from app.models import (
     PartyStatus,
 )
 from app.models.activities import OutsideFencePolicy, ReviewStatus, WalkInPolicy
+from app.study import sessions as study_sessions
 
 
 @dataclass(frozen=True)
@@ -358,7 +359,11 @@ async def check_out(
         .returning(*_ATTENDANCE)
     )
     row = checked_out.one_or_none()
-    return attendance if row is None else _attendance_of(row)
+    if row is None:
+        return attendance
+    checked = _attendance_of(row)
+    await study_sessions.credit_check_out(connection, checked, now=now)
+    return checked
 
 
 async def add_guest(session: AsyncSession, guest: Guest, *, now: datetime) -> Member:

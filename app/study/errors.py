@@ -1,0 +1,128 @@
+"""The codes materials, heartbeats and in-person sessions may answer."""
+
+from __future__ import annotations
+
+from app.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable
+
+
+class MaterialNotFound(NotFound):
+    """No such material, a draft to a member, one outside the caller's reach or scope, or an
+    archived one the member never studied."""
+
+    code = "study.material_not_found"
+    message_zh = "学习资料不存在"
+    message_en = "Study material not found"
+
+
+class MaterialArchived(Conflict):
+    code = "study.material_archived"
+    message_zh = "学习资料已归档，不能再学习或修改"
+    message_en = "The material is archived"
+
+
+class MaterialNotDraft(Conflict):
+    code = "study.material_not_draft"
+    message_zh = "只有草稿可以发布"
+    message_en = "Only a draft can be published"
+
+
+class MaterialNotPublished(Conflict):
+    code = "study.material_not_published"
+    message_zh = "只有已发布的学习资料可以归档"
+    message_en = "Only a published material can be archived"
+
+
+class MaterialNotDeletable(Conflict):
+    code = "study.material_not_deletable"
+    message_zh = "已发布或归档的学习资料不能删除"
+    message_en = "Only a draft can be deleted"
+
+
+class MaterialIncomplete(Unprocessable):
+    """A video without a URL or a file, a document without its file."""
+
+    code = "study.material_incomplete"
+    message_zh = "学习资料缺少内容：视频需要链接或文件，文档需要上传 PDF"
+    message_en = "The material has no content yet"
+
+
+class RequiredExceedsLength(Unprocessable):
+    """details.length_seconds and details.required_seconds are the values refused."""
+
+    code = "study.required_exceeds_length"
+    message_zh = "完成所需时长不能超过资料时长"
+    message_en = "The required time may not exceed the material's length"
+
+
+class FieldNotForKind(Unprocessable):
+    """details.field names the field, details.kind the material's kind."""
+
+    code = "study.field_not_for_kind"
+    message_zh = "该字段不适用于此类学习资料"
+    message_en = "The field does not apply to this kind of material"
+
+
+class PositionOutOfRange(Unprocessable):
+    code = "study.position_out_of_range"
+    message_zh = "播放位置不能超过资料时长"
+    message_en = "The position lies past the material's length"
+
+
+class NoStoredFile(NotFound):
+    code = "study.file_not_found"
+    message_zh = "该学习资料没有上传文件"
+    message_en = "The material has no stored file"
+
+
+class FileTypeNotAllowed(Unprocessable):
+    """details.content_type is what was sent, details.allowed what this kind accepts."""
+
+    code = "study.file_type_not_allowed"
+    message_zh = "视频仅支持 MP4 文件，文档仅支持 PDF 文件，文章不能上传文件"
+    message_en = "A video takes an MP4 file, a document a PDF; an article no file"
+
+
+class EmptyFile(Unprocessable):
+    code = "study.file_empty"
+    message_zh = "文件内容为空"
+    message_en = "The file is empty"
+
+
+class FileTooLarge(PayloadTooLarge):
+    """details.max_bytes and details.max_size (as people read it) give the limit."""
+
+    code = "study.file_too_large"
+    message_zh = "文件不能超过 {max_size}"
+    message_en = "The file may not exceed {max_size}"
+
+
+class FileMissing(Unprocessable):
+    code = "study.file_missing"
+    message_zh = "请以 multipart/form-data 的 file 字段上传文件"
+    message_en = "Send the file as the multipart/form-data field `file`"
+
+
+class MalformedUpload(Unprocessable):
+    code = "study.malformed_upload"
+    message_zh = "上传数据格式有误"
+    message_en = "Malformed multipart/form-data body"
+
+
+class UploadInterrupted(BadRequest):
+    code = "study.upload_interrupted"
+    message_zh = "上传中断"
+    message_en = "The upload was interrupted"
+
+
+class NotAStudySession(Unprocessable):
+    code = "study.not_a_study_session"
+    message_zh = "只有集中学习活动可以指定学习资料"
+    message_en = "Only a group study session names materials"
+
+
+class MaterialOutOfReach(Unprocessable):
+    """details.material_ids: not published, or not open to the activity's members."""
+
+    code = "study.material_out_of_reach"
+    message_zh = "学习资料未发布，或活动所在组织的党员无法学习"
+    message_en = "A material is not published or not open to the activity's members"
