@@ -141,6 +141,8 @@ class Side:
     inbox_message_id: int
     dead_delivery_id: int
     party_group_id: int
+    draft_material_id: int
+    published_material_id: int
 
 
 @dataclass
@@ -428,6 +430,47 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/news/articles/{s.other.published_article_id}/stats",
         None,
     ),
+    # study materials, heartbeats and the materials a session names
+    ("GET", "/api/v1/study/materials/{material_id}"): lambda s: (
+        f"{V1}/study/materials/{s.other.published_material_id}",
+        None,
+    ),
+    ("PATCH", "/api/v1/study/materials/{material_id}"): lambda s: (
+        f"{V1}/study/materials/{s.other.draft_material_id}",
+        {"title": "越权改名", "length_seconds": 60, "required_seconds": 30},
+    ),
+    ("DELETE", "/api/v1/study/materials/{material_id}"): lambda s: (
+        f"{V1}/study/materials/{s.other.draft_material_id}",
+        None,
+    ),
+    ("POST", "/api/v1/study/materials/{material_id}/publish"): lambda s: (
+        f"{V1}/study/materials/{s.other.draft_material_id}/publish",
+        None,
+    ),
+    ("POST", "/api/v1/study/materials/{material_id}/archive"): lambda s: (
+        f"{V1}/study/materials/{s.other.published_material_id}/archive",
+        None,
+    ),
+    ("POST", "/api/v1/study/materials/{material_id}/file"): lambda s: (
+        f"{V1}/study/materials/{s.other.draft_material_id}/file",
+        None,
+    ),
+    ("GET", "/api/v1/study/materials/{material_id}/file"): lambda s: (
+        f"{V1}/study/materials/{s.other.published_material_id}/file",
+        None,
+    ),
+    ("POST", "/api/v1/study/materials/{material_id}/heartbeats"): lambda s: (
+        f"{V1}/study/materials/{s.other.published_material_id}/heartbeats",
+        {"position_seconds": 1},
+    ),
+    ("PUT", "/api/v1/activities/{activity_id}/study-materials"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/study-materials",
+        {"material_ids": [s.own.published_material_id]},
+    ),
+    ("GET", "/api/v1/activities/{activity_id}/study-materials"): lambda s: (
+        f"{V1}/activities/{s.other.published_activity_id}/study-materials",
+        None,
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -565,7 +608,34 @@ async def arrange_side(
         inbox_message_id=inbox_message_id,
         dead_delivery_id=dead_delivery_id,
         party_group_id=await create_party_group(client, admin.headers, branch, member),
+        draft_material_id=await create_material(client, admin.headers, branch, publish=False),
+        published_material_id=await create_material(client, admin.headers, branch, publish=True),
     )
+
+
+async def create_material(
+    client: httpx.AsyncClient, headers: dict[str, str], org: Organization, *, publish: bool
+) -> int:
+    created = await client.post(
+        f"{V1}/study/materials",
+        json={
+            "kind": "article",
+            "org_id": org.id,
+            "title": f"{org.name}学习资料",
+            "category": "党章党规",
+            "body": "<p>正文</p>",
+            "length_seconds": 600,
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    material_id: int = created.json()["id"]
+    if publish:
+        published = await client.post(
+            f"{V1}/study/materials/{material_id}/publish", headers=headers
+        )
+        assert published.status_code == 200, published.text
+    return material_id
 
 
 async def create_party_group(
@@ -737,6 +807,8 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("GET", "/api/v1/orgs/{branch_id}/party-groups/{group_id}/members"),
         ("GET", "/api/v1/orgs/{branch_id}/committee"),
         ("GET", "/api/v1/activities/{activity_id}/rsvp-summary"),
+        ("GET", "/api/v1/study/materials/{material_id}"),
+        ("PATCH", "/api/v1/study/materials/{material_id}"),
     ):
         if operation not in ROUTES:
             continue
