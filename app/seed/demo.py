@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Scope
-from app.config import Settings
+from app.config import Settings, StorageBackend
 from app.db import create_engine, create_sessionmaker
 from app.groups import service as groups_service
 from app.groups.schemas import CommitteeReplace, PartyGroupCreate, SeatAssignment
@@ -20,6 +20,7 @@ from app.integrations.wechat.fake import fake_openid
 from app.kit.clock import Clock
 from app.kit.crypto import FieldCipher
 from app.kit.identifiers import make_credit_code, make_id_number
+from app.kit.storage import LocalStorage, Storage
 from app.kit.time import DISPLAY_ZONE
 from app.members import service as members_service
 from app.members.schemas import MemberCreate
@@ -40,6 +41,7 @@ from app.models import (
 from app.orgs import service as orgs_service
 from app.orgs.schemas import OrgCreate
 from app.seed.news import seed_news
+from app.seed.study import seed_study
 
 DEMO_LOGINS: dict[str, str] = {
     "system_admin": "demo-admin",
@@ -248,7 +250,13 @@ async def _orgs(
     return party, social
 
 
-async def _seed(session: AsyncSession, cipher: FieldCipher, today: date, now: datetime) -> None:
+async def _seed(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    today: date,
+    now: datetime,
+    storage: Storage | None = None,
+) -> None:
     rng = random.Random(SEED)
     party, social = await _orgs(session, rng, now)
     people = _People(rng, today)
@@ -362,6 +370,7 @@ async def _seed(session: AsyncSession, cipher: FieldCipher, today: date, now: da
     await session.flush()
     await _groups(session, branches[SECRETARY_BRANCH], staff, now)
     await seed_news(session, party, today, now)
+    await seed_study(session, party, branches[SECRETARY_BRANCH], now, storage)
 
 
 async def _groups(
@@ -406,7 +415,10 @@ async def run_seed(settings: Settings, clock: Clock | None = None) -> bool:
                 return False
             today = now.astimezone(DISPLAY_ZONE).date()
             cipher = FieldCipher(settings.data_encryption_key, settings.lookup_hash_key)
-            await _seed(session, cipher, today, now)
+            # The demo's document is stored where a local demo keeps its uploads.
+            local = settings.storage_backend is StorageBackend.LOCAL
+            storage = LocalStorage(settings.storage_dir) if local else None
+            await _seed(session, cipher, today, now, storage)
             return True
     finally:
         await engine.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.config import Settings
 from app.kit.clock import FrozenClock
 from app.models import Organization, PointEntry, Role, StudyDaily, StudyProgress
 from tests.factories import Actor, Factory, World, build_world
@@ -25,6 +27,12 @@ MATERIALS = "/api/v1/study/materials"
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(T0)
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """Uploads go to the test's own folder."""
+    return settings.model_copy(update={"storage_dir": str(tmp_path / "uploads")})
 
 
 def error_code(response: httpx.Response) -> str:
