@@ -108,7 +108,12 @@ async def get_in_scope(
 
 
 async def create(
-    session: AsyncSession, scope: Scope, body: MaterialCreate, *, account_id: int, now: datetime
+    session: AsyncSession,
+    scope: Scope,
+    body: MaterialCreate,
+    *,
+    account_id: int | None,
+    now: datetime,
 ) -> StudyMaterial:
     await orgs_service.get_in_scope(session, scope, body.org_id)
     required = body.required_seconds or default_required(body.length_seconds)
