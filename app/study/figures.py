@@ -195,14 +195,20 @@ def member_key(row: Row[Any]) -> MemberKey:
 
 
 def _sums(rows: Subquery) -> list[ColumnElement[int]]:
+    """The columns of ``Totals``, in its order."""
     return [
-        func.count(rows.c.member_id),
-        func.count(rows.c.member_id).filter(rows.c.total_seconds > 0),
-        func.coalesce(func.sum(rows.c.self_study_seconds), 0),
-        func.coalesce(func.sum(rows.c.in_person_seconds), 0),
-        func.coalesce(func.sum(rows.c.total_seconds), 0),
-        func.coalesce(func.sum(rows.c.materials_completed), 0),
-        func.coalesce(func.sum(rows.c.points), 0),
+        func.count(rows.c.member_id).label("members"),
+        func.count(rows.c.member_id).filter(rows.c.total_seconds > 0).label("studying_members"),
+        *(
+            func.coalesce(func.sum(rows.c[name]), 0).label(name)
+            for name in (
+                "self_study_seconds",
+                "in_person_seconds",
+                "total_seconds",
+                "materials_completed",
+                "points",
+            )
+        ),
     ]
 
 

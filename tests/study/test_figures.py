@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from app.kit.clock import FrozenClock
+from app.kit.pagination import CursorKey, encode_cursor
 from app.models import (
     Activity,
     ActivityStatus,
@@ -43,6 +44,11 @@ PERIOD = "from=2025-06-01&to=2025-06-30"
 # 23:30 UTC of the period's last day is 07:30 on 1 July in Beijing: outside.
 JUST_AFTER = datetime(2025, 6, 30, 23, 30, tzinfo=UTC)
 FIGURES = "/api/v1/study/figures"
+
+
+class _Unbounded(CursorKey):
+    total: int
+    id: int
 
 
 @pytest.fixture
@@ -315,6 +321,10 @@ async def test_pages_follow_the_total_then_the_id(study: Study) -> None:
     forged = await study.get(f"{url}&cursor=eyJhZnRlciI6IDF9")  # {"after": 1}: id order's
     assert forged.status_code == 422
     assert forged.json()["error"]["code"] == "pagination.invalid_cursor"
+    huge = encode_cursor(_Unbounded(total=2**70, id=1))  # past every database integer
+    response = await study.get(f"{url}&cursor={huge}")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "pagination.invalid_cursor"
 
 
 async def test_each_child_organization_and_the_whole(study: Study, factory: Factory) -> None:
@@ -405,6 +415,8 @@ async def test_bad_periods_are_refused(study: Study, query: str, code: str) -> N
         response = await study.get(f"{FIGURES}/{path}?org_id={study.world.street_a.id}&{query}")
         assert response.status_code == 422, (path, response.text)
         assert response.json()["error"]["code"] == code
+    if "2024-06-01" in query:
+        assert response.json()["error"]["details"] == {"longest_days": 366}
 
 
 async def test_a_leap_year_whole_is_a_period_and_so_is_the_default(study: Study) -> None:
