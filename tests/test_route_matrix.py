@@ -788,6 +788,17 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
         "own org moved under another org",
         lambda s: ("PATCH", f"{V1}/orgs/{s.own.social.id}", {"parent_id": s.other.branch.id}),
     ),
+    *(
+        (
+            f"study figures {path} of another org",
+            lambda s, path=path: (
+                "GET",
+                f"{V1}/study/figures/{path}?org_id={s.other.branch.id}",
+                None,
+            ),
+        )
+        for path in ("members", "members.xlsx", "orgs", "orgs.xlsx", "points.xlsx")
+    ),
     (
         "role on own org for another org's member",
         lambda s: (
