@@ -158,7 +158,7 @@ async def test_statuses_choose_who_is_in_the_audience(scene: Scene) -> None:
 async def test_materials_must_be_published_reachable_and_known(scene: Scene, app: FastAPI) -> None:
     draft = await add_material(app, scene.world.street_a, "草稿", status=MaterialStatus.DRAFT)
     branch_only = await add_material(app, scene.world.branch_a1, "甲一支部资料")
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({"material_ids": [scene.materials[0], draft]}, 422, "study.material_not_published"),
         ({"material_ids": [branch_only]}, 422, "study.material_out_of_reach"),
         ({"material_ids": [999_999]}, 404, "study.material_not_found"),
