@@ -205,7 +205,9 @@ async def create(
     *,
     account_id: int | None,
     now: datetime,
+    announce: bool = True,
 ) -> TaskView:
+    """The task; with ``announce``, its audience is notified in the same transaction."""
     await check_orgs(session, scope, body.audience_org_ids)
     if body.org_id is not None:
         await orgs_service.get_in_scope(session, scope, body.org_id)
@@ -224,6 +226,8 @@ async def create(
     await session.flush()
     await _set_materials(session, task.id, body.material_ids)
     await _set_audience(session, task.id, body.audience_org_ids, body.audience_statuses)
+    if not announce:
+        return await view(session, task)
     await outbox.notify(
         session,
         settings,

@@ -24,6 +24,7 @@ from app.models import (
     PartyStatus,
     Role,
 )
+from app.seed.study_tasks import seed_demo_tasks
 from tests.factories import Actor, Factory, World, build_world
 from tests.study.task_helpers import add_material, add_progress
 
@@ -377,3 +378,29 @@ async def test_another_committees_task_is_not_found(scene: Scene, factory: Facto
     assert (await scene.call("GET", f"{TASKS}/{task['id']}", secretary)).status_code == 404
     member = await scene.call("GET", TASKS, scene.done)
     assert member.status_code == 403
+
+
+async def test_the_demo_task_assigns_the_published_materials_open_to_the_branch(
+    scene: Scene, app: FastAPI
+) -> None:
+    branch = scene.world.branch_a1
+    runtime = app.state.runtime
+    await add_material(app, scene.world.branch_a2, "别的支部资料")
+    await add_material(app, branch, "草稿", status=MaterialStatus.DRAFT)
+    async with runtime.sessionmaker.begin() as session:
+        task = await seed_demo_tasks(session, runtime.settings, branch, now=T0)
+    assert task is not None
+    async with runtime.sessionmaker.begin() as session:
+        assert await seed_demo_tasks(session, runtime.settings, branch, now=T0) is None
+    mine = (await scene.call("GET", f"{MINE}/{task.id}", scene.done)).json()
+    assert [m["title"] for m in mine["materials"]] == ["中国共产党章程", "党章学习辅导"]
+    assert await scene.rows(Notification) == []  # the demo announces nothing
+
+
+async def test_without_published_materials_the_demo_adds_no_task(
+    app: FastAPI, factory: Factory
+) -> None:
+    world = await build_world(factory)
+    runtime = app.state.runtime
+    async with runtime.sessionmaker.begin() as session:
+        assert await seed_demo_tasks(session, runtime.settings, world.branch_a1, now=T0) is None
