@@ -43,6 +43,7 @@ from tests.fixtures.apps import client_of, running_app
 from tests.fixtures.database import empty_all_tables
 from tests.fixtures.settings import settings_for
 from tests.fixtures.wechat import FakeWeChat
+from tests.study.task_helpers import add_material
 
 Operation = tuple[str, str]  # (method, path template)
 
@@ -141,6 +142,7 @@ class Side:
     inbox_message_id: int
     dead_delivery_id: int
     party_group_id: int
+    study_task_id: int
 
 
 @dataclass
@@ -428,6 +430,39 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/news/articles/{s.other.published_article_id}/stats",
         None,
     ),
+    # study tasks
+    ("GET", "/api/v1/study/tasks/{task_id}"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}",
+        None,
+    ),
+    ("PATCH", "/api/v1/study/tasks/{task_id}"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}",
+        {"title": "越权改名", "audience_org_ids": [s.own.branch.id]},
+    ),
+    ("POST", "/api/v1/study/tasks/{task_id}/cancel"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/cancel",
+        None,
+    ),
+    ("GET", "/api/v1/study/tasks/{task_id}/completion"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/completion",
+        None,
+    ),
+    ("GET", "/api/v1/study/tasks/{task_id}/completion/pending"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/completion/pending",
+        None,
+    ),
+    ("GET", "/api/v1/study/tasks/{task_id}/completion.xlsx"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/completion.xlsx",
+        None,
+    ),
+    ("POST", "/api/v1/study/tasks/{task_id}/reminders"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/reminders",
+        None,
+    ),
+    ("GET", "/api/v1/me/study-tasks/{task_id}"): lambda s: (
+        f"{V1}/me/study-tasks/{s.other.study_task_id}",
+        None,
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -565,7 +600,29 @@ async def arrange_side(
         inbox_message_id=inbox_message_id,
         dead_delivery_id=dead_delivery_id,
         party_group_id=await create_party_group(client, admin.headers, branch, member),
+        study_task_id=await create_study_task(client, factory, admin.headers, branch),
     )
+
+
+async def create_study_task(
+    client: httpx.AsyncClient, factory: Factory, headers: dict[str, str], branch: Organization
+) -> int:
+    """A task over a published material of the branch (made directly: the materials
+    routes are another slice's), aimed at the branch."""
+    material_id = await add_material(factory.app, branch, f"{branch.name}学习资料")
+    created = await client.post(
+        f"{V1}/study/tasks",
+        json={
+            "title": f"{branch.name}学习任务",
+            "due_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+            "material_ids": [material_id],
+            "audience_org_ids": [branch.id],
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    task_id: int = created.json()["id"]
+    return task_id
 
 
 async def create_party_group(
