@@ -18,6 +18,8 @@ from app.kit.types import IdPath, IdQuery
 from app.news.feed import reach_of
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
+from app.study import completion as completion_service
+from app.study import my_tasks as member_tasks
 from app.study import tasks as service
 from app.study.task_errors import (
     DueInPast,
@@ -136,7 +138,7 @@ async def task_completion(
     """How many of the audience completed, are studying, have not started: in all and per
     organization (the member's relation organization, else their workplace)."""
     task = await service.get_in_scope(session, caller.scope(Permission.STUDY_MANAGE), task_id)
-    found = await service.completion(session, await service.view(session, task))
+    found = await completion_service.completion(session, await service.view(session, task))
     return TaskCompletion(
         task_id=found.task_id,
         totals=CompletionCounts.model_validate(found.totals, from_attributes=True),
@@ -158,7 +160,7 @@ async def task_pending(
     that organization's subtree."""
     scope = caller.scope(Permission.STUDY_MANAGE)
     task = await service.get_in_scope(session, scope, task_id)
-    rows = await service.pending(
+    rows = await completion_service.pending(
         session,
         scope,
         await service.view(session, task),
@@ -200,9 +202,9 @@ async def completion_sheet(
             STATE_NAMES[StudyState(row.state)],
             sheet.local(row.completed_at),
         ]
-        for n, row in enumerate(await service.everyone(session, shown), start=1)
+        for n, row in enumerate(await completion_service.everyone(session, shown), start=1)
     ]
-    orgs = "、".join(await service.org_names(session, shown.audience_org_ids))
+    orgs = "、".join(await completion_service.org_names(session, shown.audience_org_ids))
     workbook = sheet.build(
         title=f"{task.title} 完成情况",
         sheet_name="完成情况",
@@ -230,7 +232,7 @@ async def remind(
 ) -> Reminded:
     """Remind every audience member who has not completed; once an hour per task, and only
     before the due time."""
-    count = await service.remind(
+    count = await completion_service.remind(
         session,
         runtime.settings,
         caller.scope(Permission.STUDY_MANAGE),
@@ -246,14 +248,14 @@ async def my_tasks(
 ) -> Page[MyTask]:
     """The caller's tasks with their progress: open ones first (soonest due first), then
     those done or overdue (latest due first)."""
-    after = None if page.cursor is None else decode_key(page.cursor, service.MyTaskKey)
+    after = None if page.cursor is None else decode_key(page.cursor, member_tasks.MyTaskKey)
     reach = await reach_of(session, caller.member_id)
     if reach is None:
         return Page[MyTask](items=[])
-    found = await service.my_tasks(
+    found = await member_tasks.my_tasks(
         session, reach, now=runtime.clock.now(), after=after, limit=page.size + 1
     )
-    return paginate(MyTask, found, page, key=service.my_task_key)
+    return paginate(MyTask, found, page, key=member_tasks.my_task_key)
 
 
 @router.get("/me/study-tasks/{task_id}", responses=responses(TaskNotFound))
@@ -262,5 +264,5 @@ async def my_task(
 ) -> MyTask:
     """One of the caller's tasks; 404 for a task whose audience does not hold them."""
     reach = await reach_of(session, caller.member_id)
-    found = await service.my_task(session, reach, task_id, now=runtime.clock.now())
+    found = await member_tasks.my_task(session, reach, task_id, now=runtime.clock.now())
     return MyTask.model_validate(found, from_attributes=True)
