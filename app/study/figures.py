@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.attendance import service as attendance_service
-from app.attendance.errors import InvalidPeriod
 from app.attendance.service import Period
 from app.attendance.sheet import STATUS_NAMES
 from app.kit.pagination import CursorKey
@@ -39,6 +38,7 @@ from app.models import (
     StudyProgress,
 )
 from app.points.rules import KIND_LABELS
+from app.study.figure_errors import PeriodTooLong
 from app.study.in_person import counts_as_session, credited_seconds_sql
 
 LONGEST_PERIOD_DAYS = 366  # a year, a leap year's too, both ends included
@@ -49,7 +49,7 @@ def period(start: date | None, end: date | None, *, today: date) -> Period:
     one query per figure reads every member's rows of it."""
     chosen = attendance_service.period(start, end, today=today)
     if chosen.last - chosen.first >= timedelta(days=LONGEST_PERIOD_DAYS):
-        raise InvalidPeriod(details={"longest_days": LONGEST_PERIOD_DAYS})
+        raise PeriodTooLong(details={"longest_days": LONGEST_PERIOD_DAYS})
     return chosen
 
 

@@ -26,6 +26,7 @@ from app.orgs import service as orgs_service
 from app.orgs.errors import OrgNotFound
 from app.runtime import Runtime, RuntimeDep
 from app.study import figures
+from app.study.figure_errors import PeriodTooLong
 from app.study.figures_schemas import (
     FigureTotals,
     MemberFigure,
@@ -62,7 +63,7 @@ subtree of `org_id`, an organization in the caller's study scope (another: 404).
 SHEET: dict[int | str, dict[str, Any]] = {
     200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "学习情况 (.xlsx)"}
 }
-REFUSALS = responses(OrgNotFound, InvalidPeriod)
+REFUSALS = responses(OrgNotFound, InvalidPeriod, PeriodTooLong)
 
 
 async def _chosen(
@@ -79,7 +80,7 @@ async def _chosen(
 
 @router.get(
     "/members",
-    responses=responses(OrgNotFound, InvalidPeriod, InvalidCursor),
+    responses=responses(OrgNotFound, InvalidPeriod, PeriodTooLong, InvalidCursor),
     description="Each counted member's study in the period, the most total time first "
     "(then by id), a page at a time, with the totals of every counted member." + DEFINITIONS,
 )

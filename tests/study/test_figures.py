@@ -405,7 +405,7 @@ async def test_another_committee_s_admin_finds_nothing(study: Study, factory: Fa
     ("query", "code"),
     [
         ("from=2025-06-30&to=2025-06-01", "attendance.invalid_period"),
-        ("from=2024-06-01&to=2025-06-02", "attendance.invalid_period"),  # 367 days
+        ("from=2024-06-01&to=2025-06-02", "study.period_too_long"),  # 367 days
         ("from=2025-06-31&to=2025-07-01", "validation_failed"),
         ("from=1&to=2025-07-01", "validation_failed"),
     ],
