@@ -54,7 +54,9 @@ from app.observability import Metrics, RequestContextMiddleware, configure_loggi
 from app.orgs.router import router as orgs_router
 from app.roles.router import router as roles_router
 from app.runtime import Runtime
+from app.study.figures_router import router as study_figures_router
 from app.study.router import router as study_router
+from app.study.tasks_router import router as study_tasks_router
 
 # Every router the app serves; the route-matrix test walks these. A request is matched
 # against the routes in this order, each miss a regex and some bookkeeping: the probes and
@@ -77,6 +79,8 @@ ROUTERS = (
     notify_router,
     subscriptions_router,
     study_router,
+    study_figures_router,
+    study_tasks_router,
 )
 
 

@@ -43,6 +43,7 @@ from tests.fixtures.apps import client_of, running_app
 from tests.fixtures.database import empty_all_tables
 from tests.fixtures.settings import settings_for
 from tests.fixtures.wechat import FakeWeChat
+from tests.study.task_helpers import add_material
 
 Operation = tuple[str, str]  # (method, path template)
 
@@ -143,6 +144,7 @@ class Side:
     party_group_id: int
     draft_material_id: int
     published_material_id: int
+    study_task_id: int
 
 
 @dataclass
@@ -471,6 +473,39 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/activities/{s.other.published_activity_id}/study-materials",
         None,
     ),
+    # study tasks
+    ("GET", "/api/v1/study/tasks/{task_id}"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}",
+        None,
+    ),
+    ("PATCH", "/api/v1/study/tasks/{task_id}"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}",
+        {"title": "越权改名", "audience_org_ids": [s.own.branch.id]},
+    ),
+    ("POST", "/api/v1/study/tasks/{task_id}/cancel"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/cancel",
+        None,
+    ),
+    ("GET", "/api/v1/study/tasks/{task_id}/completion"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/completion",
+        None,
+    ),
+    ("GET", "/api/v1/study/tasks/{task_id}/completion/pending"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/completion/pending",
+        None,
+    ),
+    ("GET", "/api/v1/study/tasks/{task_id}/completion.xlsx"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/completion.xlsx",
+        None,
+    ),
+    ("POST", "/api/v1/study/tasks/{task_id}/reminders"): lambda s: (
+        f"{V1}/study/tasks/{s.other.study_task_id}/reminders",
+        None,
+    ),
+    ("GET", "/api/v1/me/study-tasks/{task_id}"): lambda s: (
+        f"{V1}/me/study-tasks/{s.other.study_task_id}",
+        None,
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -610,6 +645,7 @@ async def arrange_side(
         party_group_id=await create_party_group(client, admin.headers, branch, member),
         draft_material_id=await create_material(client, admin.headers, branch, publish=False),
         published_material_id=await create_material(client, admin.headers, branch, publish=True),
+        study_task_id=await create_study_task(client, factory, admin.headers, branch),
     )
 
 
@@ -636,6 +672,27 @@ async def create_material(
         )
         assert published.status_code == 200, published.text
     return material_id
+
+
+async def create_study_task(
+    client: httpx.AsyncClient, factory: Factory, headers: dict[str, str], branch: Organization
+) -> int:
+    """A task over a published material of the branch (made directly: the materials
+    routes are another slice's), aimed at the branch."""
+    material_id = await add_material(factory.app, branch, f"{branch.name}学习资料")
+    created = await client.post(
+        f"{V1}/study/tasks",
+        json={
+            "title": f"{branch.name}学习任务",
+            "due_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+            "material_ids": [material_id],
+            "audience_org_ids": [branch.id],
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    task_id: int = created.json()["id"]
+    return task_id
 
 
 async def create_party_group(
@@ -859,6 +916,17 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
     (
         "own org moved under another org",
         lambda s: ("PATCH", f"{V1}/orgs/{s.own.social.id}", {"parent_id": s.other.branch.id}),
+    ),
+    *(
+        (
+            f"study figures {path} of another org",
+            lambda s, path=path: (
+                "GET",
+                f"{V1}/study/figures/{path}?org_id={s.other.branch.id}",
+                None,
+            ),
+        )
+        for path in ("members", "members.xlsx", "orgs", "orgs.xlsx", "points.xlsx")
     ),
     (
         "role on own org for another org's member",

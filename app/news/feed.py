@@ -47,7 +47,8 @@ from app.models import (
     ReadReceipt,
 )
 from app.news.errors import ArticleNotFound
-from app.news.service import audience_members, load_audience, push_source
+from app.news.service import load_audience, push_source
+from app.orgs.audience import audience_members
 from app.orgs.errors import OrgNotFound
 
 

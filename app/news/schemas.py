@@ -10,10 +10,9 @@ from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import Lax, Moment, MultiLine, NoControlChars, RequestModel, line
 from app.models import ArticleStatus, BodyFormat, NewsCategory, PartyStatus
+from app.orgs.audience import DEFAULT_STATUSES, AudienceOrgs, AudienceStatuses
 
 MAX_TAGS = 5
-MAX_AUDIENCE_ORGS = 50
-DEFAULT_STATUSES = [PartyStatus.FULL_MEMBER, PartyStatus.PROBATIONARY]
 
 
 def _https_url(value: str) -> str:
@@ -36,20 +35,6 @@ CoverUrl = Annotated[
 ]
 Tag = Annotated[str, line(20), NoControlChars]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(lambda v: _unique(v))]
-AudienceOrgs = Annotated[
-    list[DbId],
-    Field(
-        min_length=1,
-        max_length=MAX_AUDIENCE_ORGS,
-        description="Organizations whose whole subtrees are the audience",
-    ),
-    AfterValidator(_unique),
-]
-AudienceStatuses = Annotated[
-    list[Annotated[PartyStatus, Lax]],
-    Field(min_length=1, max_length=4),
-    AfterValidator(lambda v: list(dict.fromkeys(v))),
-]
 
 
 class ArticleCreate(RequestModel):

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Scope
@@ -15,13 +15,10 @@ from app.config import Settings
 from app.kit.time import DISPLAY_ZONE, shown
 from app.models import (
     ArticleStatus,
-    Member,
     NewsArticle,
     NewsAudience,
     NewsCategory,
     NotificationKind,
-    Organization,
-    OrgClosure,
     OrgDailySends,
     PartyStatus,
 )
@@ -38,7 +35,7 @@ from app.news.schemas import ArticleCreate, ArticleUpdate
 from app.notify import outbox
 from app.notify.errors import DailyCapReached
 from app.orgs import service as orgs_service
-from app.orgs.errors import OrgNotFound
+from app.orgs.audience import audience_members, check_orgs
 
 logger = logging.getLogger("app.news")
 
@@ -51,21 +48,6 @@ CATEGORY_NAMES = {
     NewsCategory.PRACTICAL: "实用信息",
     NewsCategory.NOTICE: "通知公告",
 }
-
-
-def audience_members(
-    org_ids: Sequence[int], statuses: Sequence[PartyStatus], *, as_of: datetime | None
-) -> Select[int]:
-    """Member ids the article is aimed at, as one set-based SELECT: their relation or their
-    workplace lies in a targeted subtree, their party status is targeted, and they had not
-    left by ``as_of`` (the publication: a later departure leaves its read rate as it was;
-    None: they are current)."""
-    subtree = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id.in_(org_ids))
-    return select(Member.id).where(
-        Member.party_status.in_(statuses),
-        Member.current() if as_of is None else Member.current_at(as_of),
-        or_(Member.relation_org_id.in_(subtree), Member.workplace_org_id.in_(subtree)),
-    )
 
 
 def push_source(article_id: int) -> str:
@@ -87,19 +69,6 @@ async def get_in_scope(session: AsyncSession, scope: Scope, article_id: int) -> 
     if article is None:
         raise ArticleNotFound()
     return article
-
-
-async def _check_orgs(session: AsyncSession, scope: Scope, org_ids: Sequence[int]) -> None:
-    found = set(
-        await session.scalars(
-            select(Organization.id).where(
-                Organization.id.in_(org_ids), scope.covers(Organization.id)
-            )
-        )
-    )
-    missing = [i for i in org_ids if i not in found]
-    if missing:
-        raise OrgNotFound(details={"org_ids": missing})
 
 
 async def _set_audience(
@@ -147,7 +116,7 @@ async def create(
     account_id: int | None,
     now: datetime,
 ) -> NewsArticle:
-    await _check_orgs(session, scope, body.audience_org_ids)
+    await check_orgs(session, scope, body.audience_org_ids)
     if body.org_id is not None:
         await orgs_service.get_in_scope(session, scope, body.org_id)
     article = NewsArticle(
@@ -191,7 +160,7 @@ async def update_article(
         if article.status is ArticleStatus.PUBLISHED:
             raise AudienceLocked()
         if orgs is not None:
-            await _check_orgs(session, scope, orgs)
+            await check_orgs(session, scope, orgs)
         current = await load_audience(session, article)
         await _set_audience(
             session,

@@ -26,8 +26,8 @@ class MaterialNotDraft(Conflict):
     message_en = "Only a draft can be published"
 
 
-class MaterialNotPublished(Conflict):
-    code = "study.material_not_published"
+class MaterialNotArchivable(Conflict):
+    code = "study.material_not_archivable"
     message_zh = "只有已发布的学习资料可以归档"
     message_en = "Only a published material can be archived"
 
@@ -121,8 +121,9 @@ class NotAStudySession(Unprocessable):
 
 
 class MaterialOutOfReach(Unprocessable):
-    """details.material_ids: not published, or not open to the activity's members."""
+    """details.material_ids: not published, or not open to every member of the activity's
+    organization. Declared alike in task_errors.py (the same code, the same words)."""
 
     code = "study.material_out_of_reach"
-    message_zh = "学习资料未发布，或活动所在组织的党员无法学习"
-    message_en = "A material is not published or not open to the activity's members"
+    message_zh = "部分学习对象无法查看所选学习资料"
+    message_en = "Some of the audience cannot open a material"

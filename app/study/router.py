@@ -33,7 +33,7 @@ from app.study.errors import (
     MaterialNotDeletable,
     MaterialNotDraft,
     MaterialNotFound,
-    MaterialNotPublished,
+    MaterialNotArchivable,
     MaterialOutOfReach,
     NoStoredFile,
     NotAStudySession,
@@ -157,7 +157,7 @@ async def publish_material(
 
 @router.post(
     f"{MATERIALS}/{{material_id}}/archive",
-    responses=responses(MaterialNotFound, MaterialNotPublished),
+    responses=responses(MaterialNotFound, MaterialNotArchivable),
 )
 async def archive_material(
     material_id: IdPath, caller: StudyManager, session: DbSession, runtime: RuntimeDep

@@ -38,7 +38,7 @@ from app.study.errors import (
     MaterialNotDeletable,
     MaterialNotDraft,
     MaterialNotFound,
-    MaterialNotPublished,
+    MaterialNotArchivable,
     RequiredExceedsLength,
 )
 from app.study.schemas import MaterialCreate, MaterialUpdate, Progress
@@ -194,7 +194,7 @@ async def archive(
 ) -> StudyMaterial:
     material = await get_in_scope(session, scope, material_id, lock=True)
     if material.status is not MaterialStatus.PUBLISHED:
-        raise MaterialNotPublished()
+        raise MaterialNotArchivable()
     material.status = MaterialStatus.ARCHIVED
     material.archived_at = material.updated_at = now
     await session.flush()

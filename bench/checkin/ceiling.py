@@ -14,22 +14,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from kit import ceiling_lifespan
+
 from app.auth.tokens import decode_access_token
 from app.checkin import codes
 from app.checkin.schemas import AttendanceRead, CheckInRequest
 from app.config import Settings
 from app.errors import AppError
-from app.kit.gc_tuning import tune_for_serving
 
 PRINCIPAL = """
 SELECT acc.is_active, m.id AS member_id, r.role, r.org_id
@@ -146,14 +148,7 @@ def create_app() -> FastAPI:
     # As many connections as the app's pool opens.
     pool_size = settings.database_pool_size
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tune_for_serving()  # as the app does: the ratio compares code, not collector settings
-        app.state.pool = await asyncpg.create_pool(dsn, min_size=pool_size, max_size=pool_size)
-        yield
-        await app.state.pool.close()
-
-    app = FastAPI(lifespan=lifespan)
+    app = FastAPI(lifespan=ceiling_lifespan(dsn, pool_size))
 
     install_basics(app)
 

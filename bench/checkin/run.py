@@ -30,7 +30,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -43,16 +42,19 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import redis
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
-sys.path.insert(1, str(ROOT))
+sys.path.insert(1, str(HERE.parent))
+sys.path.insert(2, str(ROOT))
 
+import kit  # noqa: E402
 import seed  # noqa: E402
+from kit import cpu_seconds, log, migrate, recreate_postgres  # noqa: E402
+from kit import stop_process as stop_server  # noqa: E402
 
 from app.auth.tokens import issue_access_token  # noqa: E402
 from app.checkin import codes  # noqa: E402
@@ -82,33 +84,7 @@ class Result:
     server_cpu_ms_per_request: float
 
 
-def log(message: str) -> None:
-    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
-
-
 # -- the database ---------------------------------------------------------------------------
-
-
-async def recreate_postgres(server: str, database: str) -> None:
-    connection = await asyncpg.connect(f"{server}/postgres")
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await connection.close()
-
-
-def migrate(url: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
-    env["APP_DATABASE_URL"] = url
-    subprocess.run(
-        [sys.executable, "-m", "app", "migrate"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 async def _postgres(dsn: str, *statements: str) -> Any:
@@ -203,79 +179,21 @@ def server_env(args: argparse.Namespace, extra: dict[str, str]) -> dict[str, str
 def start_server(
     name: str, target: str, app_dir: Path, port: int, env: dict[str, str]
 ) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        target,
-        "--factory",
-        "--app-dir",
-        str(app_dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    log_file = open(RESULTS / f"{name}.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited; see {RESULTS / f'{name}.log'}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_server(process)
-    raise SystemExit(f"{name} did not come up on port {port}")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return kit.start_server(name, target, app_dir, port, env, RESULTS)
 
 
 def run_wrk(
     args: argparse.Namespace, prefix: Path, seconds: int, raw: Path | None
 ) -> dict[str, Any]:
-    command = [
-        "wrk",
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{seconds}s",
-        "--timeout",
-        "10s",
-        "--latency",
-        "-s",
-        str(HERE / "checkin.lua"),
+    return kit.run_wrk(
+        HERE / "checkin.lua",
         f"http://127.0.0.1:{args.port}",
-        "--",
-        str(prefix),
-    ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    if raw is not None:
-        raw.write_text(" ".join(command) + "\n\n" + output, encoding="utf-8")
-    line = next(x for x in output.splitlines() if x.startswith("BENCH_JSON "))
-    figures: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
-    return figures
+        threads=args.threads,
+        connections=args.connections,
+        seconds=seconds,
+        script_args=[str(prefix)],
+        raw=raw,
+    )
 
 
 @dataclass

@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from kit import ceiling_lifespan
+
 from app.auth.tokens import decode_access_token
 from app.config import Settings
 from app.errors import AppError
-from app.kit.gc_tuning import tune_for_serving
 from app.kit.pagination import Page
 from app.news.schemas import FeedItem
 
@@ -77,14 +79,7 @@ def create_app() -> FastAPI:
     dsn = os.environ["CEILING_DSN"]
     pool_size = settings.database_pool_size  # as many connections as the app keeps
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tune_for_serving()  # as the app does: the ratio compares code, not collector settings
-        app.state.pool = await asyncpg.create_pool(dsn, min_size=pool_size, max_size=pool_size)
-        yield
-        await app.state.pool.close()
-
-    app = FastAPI(lifespan=lifespan)
+    app = FastAPI(lifespan=ceiling_lifespan(dsn, pool_size))
 
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:

@@ -59,9 +59,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
-sys.path.insert(1, str(ROOT))
+sys.path.insert(1, str(HERE.parent))
+sys.path.insert(2, str(ROOT))
 
+import kit  # noqa: E402
 import seeding  # noqa: E402
+from kit import clean_env, cpu_seconds, log, migrate, stop_process  # noqa: E402
+from kit import recreate_postgres as recreate  # noqa: E402
 
 from app.auth.scope import Scope  # noqa: E402
 from app.auth.tokens import issue_access_token  # noqa: E402
@@ -87,21 +91,6 @@ DELIVERY_COLUMNS = (
 )
 
 
-def log(message: str) -> None:
-    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("APP_", "TEST_", "PYTHONASYNCIODEBUG"))
-    }
-    env.update({"APP_ENV": "development", "APP_LOG_LEVEL": "WARNING"})
-    env.update(extra)
-    return env
-
-
 # -- the database ---------------------------------------------------------------------------
 
 
@@ -120,26 +109,6 @@ async def is_seeded(server: str, database: str) -> bool:
         return articles >= seeding.ARTICLES
     finally:
         await connection.close()
-
-
-async def recreate(server: str, database: str) -> None:
-    connection = await asyncpg.connect(f"{server}/postgres")
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await connection.close()
-
-
-def migrate(url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "app", "migrate"],
-        cwd=ROOT,
-        env=clean_env({"APP_DATABASE_URL": url}),
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def prepare_database(args: argparse.Namespace) -> tuple[str, str]:
@@ -304,34 +273,6 @@ async def delivery_states(dsn: str) -> dict[str, int]:
         await connection.close()
 
 
-def start_process(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log_file = open(RESULTS / f"{name}.log", "wb")  # noqa: SIM115
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_http(url: str, process: subprocess.Popen[bytes], name: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited; see {RESULTS / f'{name}.log'}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit(f"{name} did not come up at {url}")
-
-
 def dispatch_phase(
     dsn: str, url: str, args: argparse.Namespace, *, kill: bool, phase: str
 ) -> dict[str, Any]:
@@ -349,12 +290,14 @@ def dispatch_phase(
             "APP_SMS_ACCESS_KEY_SECRET": "bench-secret",
             "APP_SMS_SIGN_NAME": "党建平台",
             "APP_SMS_TEMPLATE_CODE": "SMS_000000001",
+            # The fake gateway listens on loopback, which the outbound guard refuses otherwise.
+            "APP_OUTBOUND_ALLOW_PRIVATE": "true",
             **dict(e.split("=", 1) for e in args.worker_env),
         }
     )
     command = [sys.executable, "-m", "app", "worker"]
     log(f"dispatch {phase}: {count:,} sms deliveries, two workers")
-    workers = [start_process(f"worker-{phase}-{n}", command, env) for n in (1, 2)]
+    workers = [kit.start_process(f"worker-{phase}-{n}", command, env, RESULTS) for n in (1, 2)]
     started = time.time()
     killed: dict[str, Any] | None = None
     killed_cpu = 0.0
@@ -370,7 +313,7 @@ def dispatch_phase(
                 victim.wait()
                 killed = {"at_received": received, "at_s": round(time.time() - started, 2)}
                 log(f"dispatch {phase}: SIGKILL worker pid {victim.pid} at {received:,} received")
-                workers.append(start_process(f"worker-{phase}-3", command, env))
+                workers.append(kit.start_process(f"worker-{phase}-3", command, env, RESULTS))
             if received < count or (kill and killed is None):
                 continue
             states = asyncio.run(delivery_states(dsn))
@@ -428,14 +371,15 @@ def dispatch_phase(
 
 
 def dispatch_bench(dsn: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    gateway = start_process(
+    gateway = kit.start_process(
         "fake-sms",
         [sys.executable, str(HERE / "fake_sms.py"), "--port", str(args.sms_port)],
         clean_env({}),
+        RESULTS,
     )
     args.gateway_pid = gateway.pid
     try:
-        wait_http(f"http://127.0.0.1:{args.sms_port}/stats", gateway, "fake-sms")
+        kit.wait_http(f"http://127.0.0.1:{args.sms_port}/stats", gateway, "fake-sms", RESULTS)
         steady = dispatch_phase(dsn, url, args, kill=False, phase="steady")
         killed = dispatch_phase(dsn, url, args, kill=True, phase="kill") if not args.no_kill else {}
     finally:
@@ -474,31 +418,16 @@ def write_tokens(members: int, threads: int, prefix: Path) -> list[str]:
     return tokens
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run_wrk(port: int, prefix: Path, args: argparse.Namespace, seconds: int) -> dict[str, Any]:
-    command = [
-        "wrk",
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{seconds}s",
-        "--timeout",
-        "10s",
-        "--latency",
-        "-s",
-        str(HERE / "feed.lua"),
+    figures = kit.run_wrk(
+        HERE / "feed.lua",
         f"http://127.0.0.1:{port}",
-        "--",
-        str(prefix),
-    ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    (RESULTS / "feed-wrk.txt").write_text(" ".join(command) + "\n\n" + output, encoding="utf-8")
-    line = next(x for x in output.splitlines() if x.startswith("BENCH_JSON "))
-    figures: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
-    figures["command"] = " ".join(command)
+        threads=args.threads,
+        connections=args.connections,
+        seconds=seconds,
+        script_args=[str(prefix)],
+        raw=RESULTS / "feed-wrk.txt",
+    )
     return figures
 
 
@@ -518,9 +447,9 @@ def _measure_feed(
     args: argparse.Namespace,
 ) -> dict[str, Any]:
     """One server: check a sample of pages, warm up, measure, then /healthz for scale."""
-    server = start_process(f"feed-{name}", command, env)
+    server = kit.start_process(f"feed-{name}", command, env, RESULTS)
     try:
-        wait_http(f"http://127.0.0.1:{args.port}/healthz", server, f"feed-{name}")
+        kit.wait_http(f"http://127.0.0.1:{args.port}/healthz", server, f"feed-{name}", RESULTS)
         sizes = []
         for token in tokens[:50]:
             answer = httpx.get(

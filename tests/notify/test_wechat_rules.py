@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +37,8 @@ from app.notify.channels.wechat_templates import parse_templates, render, render
 from tests.factories import Actor, Factory
 from tests.fixtures.wechat import FakeWeChat
 from tests.notify.helpers import frozen
-from tests.notify.scenes import after_the_meeting, call, until_the_meeting
+from tests.notify.scenes import Month, after_the_meeting, call, until_the_meeting
+from tests.study.task_helpers import add_material
 
 ZONE = ZoneInfo("Asia/Shanghai")
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -108,6 +110,7 @@ async def test_every_template_of_every_kind_renders_fields_wechat_accepts(
         month.secretary,
         json={"decision": "reject", "reason": "补签对象记错了"},
     )
+    await a_study_task_assigned_and_reminded(app, client, clock, month)
     async with app.state.runtime.sessionmaker() as session:
         made = (await session.scalars(select(Notification).order_by(Notification.id))).all()
     messages = [message_of(n) for n in made]
@@ -128,6 +131,25 @@ async def test_every_template_of_every_kind_renders_fields_wechat_accepts(
                 assert rule.valid(shown), (message.kind, source, rule.kind, shown)
     for rule in RULES.values():
         assert rule.moment or rule.valid(rule.fallback), rule.kind
+
+
+async def a_study_task_assigned_and_reminded(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, month: Month
+) -> None:
+    material_id = await add_material(app, month.world.branch_a1, "中国共产党章程")
+    task = await call(
+        client,
+        "POST",
+        "/study/tasks",
+        month.secretary,
+        json={
+            "title": "学习党章",
+            "due_at": (clock.now() + timedelta(days=7)).isoformat(),
+            "material_ids": [material_id],
+            "audience_org_ids": [month.world.branch_a1.id],
+        },
+    )
+    await call(client, "POST", f"/study/tasks/{task['id']}/reminders", month.secretary)
 
 
 def _source(message: Message, source: str) -> Any:

@@ -105,7 +105,7 @@ async def test_archive_delete_and_their_refusals(scene: Scene) -> None:
     draft = await scene.material(publish=False)
     published = await scene.material()
     refused = await scene.client.post(f"{MATERIALS}/{draft['id']}/archive", headers=headers)
-    assert (refused.status_code, error_code(refused)) == (409, "study.material_not_published")
+    assert (refused.status_code, error_code(refused)) == (409, "study.material_not_archivable")
     refused = await scene.client.delete(f"{MATERIALS}/{published['id']}", headers=headers)
     assert (refused.status_code, error_code(refused)) == (409, "study.material_not_deletable")
     archived = await scene.client.post(f"{MATERIALS}/{published['id']}/archive", headers=headers)
