@@ -35,10 +35,10 @@ from app.study.errors import (
     FileTypeNotAllowed,
     MaterialArchived,
     MaterialIncomplete,
+    MaterialNotArchivable,
     MaterialNotDeletable,
     MaterialNotDraft,
     MaterialNotFound,
-    MaterialNotArchivable,
     RequiredExceedsLength,
 )
 from app.study.schemas import MaterialCreate, MaterialUpdate, Progress
