@@ -65,6 +65,7 @@ from app.study.tasks_router import router as study_tasks_router
 ROUTERS = (
     health.router,
     checkin_router,
+    study_router,  # heartbeats: every 30 s from every member studying
     news_router,
     auth_router,
     me_router,
@@ -78,7 +79,6 @@ ROUTERS = (
     attendance_router,
     notify_router,
     subscriptions_router,
-    study_router,
     study_figures_router,
     study_tasks_router,
 )

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, exists, select, update
+from sqlalchemy import Integer, Table, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -31,7 +31,9 @@ from app.kit.time import DISPLAY_ZONE
 from app.models import (
     MaterialStatus,
     Member,
+    OrgClosure,
     PointKind,
+    PointRule,
     StudyDaily,
     StudyMaterial,
     StudyPresence,
@@ -69,6 +71,21 @@ _TERMS = select(
             StudyProgress.member_id == _MEMBER, StudyProgress.material_id == StudyMaterial.id
         )
     ).label("studied"),
+    # The unit of the member's study-time rule, as rule_for() finds it: most beats reach no
+    # new unit, and then need no rule (the rule itself is read when one is reached).
+    select(PointRule.unit_seconds)
+    .join(OrgClosure, OrgClosure.ancestor_id == PointRule.org_id)
+    .where(
+        OrgClosure.descendant_id
+        == select(func.coalesce(Member.relation_org_id, Member.workplace_org_id))
+        .where(Member.id == _MEMBER)
+        .scalar_subquery(),
+        PointRule.kind == PointKind.STUDY_TIME,
+    )
+    .order_by(OrgClosure.depth)
+    .limit(1)
+    .scalar_subquery()
+    .label("unit_seconds"),
 ).where(StudyMaterial.id == _MATERIAL)
 _LOCK = (
     select(StudyPresence.material_id, StudyPresence.last_beat_at)
@@ -136,6 +153,8 @@ class Terms:
     id: int
     length_seconds: int
     required_seconds: int
+    # The member's study-time unit when the caller read it (None: read the rule each time).
+    unit_seconds: int | None = None
 
     @property
     def ceiling(self) -> int:
@@ -228,7 +247,7 @@ async def credit(
             _daily_add(connection.dialect.name), {**params, "b_day": day, "b_add": added}
         )
     if added:
-        await _award_units(connection, member_id, terms.id, before, total, now)
+        await _award_units(connection, member_id, terms, before, total, now)
     if newly_completed:
         await award(
             connection,
@@ -250,11 +269,14 @@ _POSITION_ONLY = (
 async def _award_units(
     connection: AsyncConnection,
     member_id: int,
-    material_id: int,
+    terms: Terms,
     before: int,
     after: int,
     now: datetime,
 ) -> None:
+    unit = terms.unit_seconds
+    if unit is not None and math.ceil(before / unit) == math.ceil(after / unit):
+        return
     rule = await rule_for(connection, member_id, PointKind.STUDY_TIME)
     unit = rule.unit_seconds or STUDY_UNIT_SECONDS
     for n in range(math.ceil(before / unit) + 1, math.ceil(after / unit) + 1):
@@ -262,7 +284,7 @@ async def _award_units(
             connection,
             member_id=member_id,
             kind=PointKind.STUDY_TIME,
-            source=f"material:{material_id}:unit:{n}",
+            source=f"material:{terms.id}:unit:{n}",
             now=now,
             rule=rule,
         )
@@ -289,7 +311,8 @@ async def beat(
         raise MaterialNotFound()
     if position is not None and position > found.length_seconds:
         raise PositionOutOfRange(details={"length_seconds": found.length_seconds})
-    terms = Terms(material_id, found.length_seconds, found.required_seconds)
+    unit = found.unit_seconds or STUDY_UNIT_SECONDS
+    terms = Terms(material_id, found.length_seconds, found.required_seconds, unit)
     previous, last_beat_at = await lock_presence(connection, member_id, material_id)
     now: datetime = clock_now()
     await connection.execute(_MOVE, {**params, "b_at": max(last_beat_at, now)})
