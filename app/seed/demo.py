@@ -42,6 +42,7 @@ from app.orgs import service as orgs_service
 from app.orgs.schemas import OrgCreate
 from app.seed.news import seed_news
 from app.seed.study import seed_study
+from app.seed.study_tasks import seed_demo_tasks
 
 DEMO_LOGINS: dict[str, str] = {
     "system_admin": "demo-admin",
@@ -256,7 +257,8 @@ async def _seed(
     today: date,
     now: datetime,
     storage: Storage | None = None,
-) -> None:
+) -> Organization:
+    """The demo city; answers the demo branch (the demo secretary's)."""
     rng = random.Random(SEED)
     party, social = await _orgs(session, rng, now)
     people = _People(rng, today)
@@ -371,6 +373,7 @@ async def _seed(
     await _groups(session, branches[SECRETARY_BRANCH], staff, now)
     await seed_news(session, party, today, now)
     await seed_study(session, party, branches[SECRETARY_BRANCH], now, storage)
+    return branches[SECRETARY_BRANCH]
 
 
 async def _groups(
@@ -418,7 +421,8 @@ async def run_seed(settings: Settings, clock: Clock | None = None) -> bool:
             # The demo's document is stored where a local demo keeps its uploads.
             local = settings.storage_backend is StorageBackend.LOCAL
             storage = LocalStorage(settings.storage_dir) if local else None
-            await _seed(session, cipher, today, now, storage)
+            branch = await _seed(session, cipher, today, now, storage)
+            await seed_demo_tasks(session, settings, branch, now=now)
             return True
     finally:
         await engine.dispose()

@@ -37,7 +37,7 @@ from app.models import (
 from app.notify import outbox
 from app.orgs import service as orgs_service
 from app.orgs.audience import audience_members
-from app.study.task_errors import (
+from app.study.errors import (
     RemindedRecently,
     TaskCancelled,
     TaskOverdue,

@@ -28,7 +28,7 @@ from app.models import (
     StudyTaskMaterial,
 )
 from app.news.feed import Reach
-from app.study.task_errors import (
+from app.study.errors import (
     TaskNotFound,
 )
 

@@ -21,7 +21,7 @@ from app.runtime import RuntimeDep
 from app.study import completion as completion_service
 from app.study import my_tasks as member_tasks
 from app.study import tasks as service
-from app.study.task_errors import (
+from app.study.errors import (
     DueInPast,
     MaterialNotFound,
     MaterialOutOfReach,
