@@ -50,8 +50,10 @@ from app.models import (
     ExpectedAttendee,
     Member,
     PartyStatus,
+    PointKind,
 )
 from app.models.activities import OutsideFencePolicy, ReviewStatus, WalkInPolicy
+from app.points import ledger
 
 
 @dataclass(frozen=True)
@@ -272,10 +274,29 @@ def _insert_statement(dialect: str) -> ReturningInsert[Any]:
 
 
 async def _insert_once(connection: AsyncConnection, **values: Any) -> Attendance | None:
-    """The inserted row, or None when an attendance of that member was there first."""
+    """The inserted row, or None when an attendance of that member was there first. A new
+    attendance earns its points (参加组织生活) in the same transaction: on the check-in's
+    autocommit connection ``ledger.atomic`` makes the two writes one short transaction,
+    which the cap's lock needs; a repeat or the loser of a race earns nothing."""
     statement = _insert_statement(connection.dialect.name)
-    row = (await connection.execute(statement, values)).one_or_none()
-    return None if row is None else _attendance_of(row)
+    async with ledger.atomic(connection):
+        row = (await connection.execute(statement, values)).one_or_none()
+        if row is None:
+            return None
+        attendance = _attendance_of(row)
+        await ledger.award(
+            connection,
+            member_id=attendance.member_id,
+            kind=PointKind.ACTIVITY_ATTENDED,
+            source=attendance_source(attendance.id),
+            now=attendance.checked_in_at,
+        )
+    return attendance
+
+
+def attendance_source(attendance_id: int) -> str:
+    """The ledger's name of the event an attendance is (review.py retracts it)."""
+    return f"attendance:{attendance_id}"
 
 
 async def check_in(

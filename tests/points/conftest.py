@@ -13,6 +13,10 @@ from sqlalchemy import select
 from app.models import PointEntry, PointKind
 from app.points import ledger
 
+# The check-in tests' scene (a branch with a secretary, the API driven on a frozen clock at
+# T0) serves the points tests too: attending is what earns most.
+from tests.checkin.conftest import clock, scene, settings  # noqa: F401
+
 
 async def entries(app: FastAPI, member_id: int | None = None) -> Sequence[PointEntry]:
     query = select(PointEntry).order_by(PointEntry.id)
