@@ -52,6 +52,7 @@ from app.notify.subscriptions_router import router as subscriptions_router
 from app.notify.worker import Worker
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.orgs.router import router as orgs_router
+from app.points.router import router as points_router
 from app.roles.router import router as roles_router
 from app.runtime import Runtime
 
@@ -75,6 +76,7 @@ ROUTERS = (
     attendance_router,
     notify_router,
     subscriptions_router,
+    points_router,
 )
 
 
