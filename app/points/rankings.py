@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Row, Subquery, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Subquery, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import Scope
@@ -91,9 +91,10 @@ async def org_in_scope(session: AsyncSession, scope: Scope, org_id: int) -> Rank
     return Ranked(found.id, found.kind)
 
 
-async def page(
-    session: AsyncSession, org: Ranked, period: Period, *, after: RankKey | None, limit: int
-) -> Sequence[Row[tuple[int, str, str, int, int, int]]]:
+def page_statement(
+    org: Ranked, period: Period, *, after: RankKey | None, limit: int
+) -> Select[tuple[int, str, str, int, int, int]]:
+    """The statement of a ranking page (bench/study/ranking.py runs it bare too)."""
     ranked = ranking(org, period)
     query = select(ranked).order_by(ranked.c.points.desc(), ranked.c.member_id).limit(limit)
     if after is not None:
@@ -103,7 +104,14 @@ async def page(
                 and_(ranked.c.points == after.points, ranked.c.member_id > after.id),
             )
         )
-    return (await session.execute(query)).all()
+    return query
+
+
+async def page(
+    session: AsyncSession, org: Ranked, period: Period, *, after: RankKey | None, limit: int
+) -> Sequence[Row[tuple[int, str, str, int, int, int]]]:
+    statement = page_statement(org, period, after=after, limit=limit)
+    return (await session.execute(statement)).all()
 
 
 def key_of(row: Row[tuple[int, str, str, int, int, int]]) -> RankKey:
