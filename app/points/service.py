@@ -225,9 +225,10 @@ def _described(kind: PointKind, source: str, titles: dict[str, str], unit: int) 
     if kind is PointKind.ACTIVITY_ATTENDED:
         return f"活动签到：{title}" if title else "活动签到"
     if kind is PointKind.STUDY_TIME and len(parts) == 4 and parts[2] == "unit":
-        return f"学习资料：{title} 第 {parts[3]} 个 {unit // 60} 分钟"
+        material = f"学习资料：{title}" if title else "学习资料"
+        return f"{material} 第 {parts[3]} 个 {unit // 60} 分钟"
     if kind is PointKind.MATERIAL_COMPLETED:
-        return f"学完学习资料：{title}"
+        return f"学完学习资料：{title}" if title else "学完学习资料"
     if kind is PointKind.NEWS_READ:
         return f"新闻：{title}" if title else "新闻"
     if kind is PointKind.ANSWER_ACCEPTED:

@@ -238,7 +238,7 @@ async def test_my_ledger_newest_first_with_what_earned_it(
         "回答被采纳",
         3,
     )
-    assert study["description"] == "学习资料： 第 2 个 5 分钟"  # no such material here
+    assert study["description"] == "学习资料 第 2 个 5 分钟"  # no such material here
     assert study["created_at"] == "2025-06-04T10:00:00+08:00"
     assert study["day"] == "2025-06-04"
 

@@ -41,6 +41,9 @@ async def test_a_check_in_earns_once_however_often_it_is_sent(scene: Scene) -> N
     assert [(r.kind, r.source, r.points) for r in rows] == [
         (PointKind.ACTIVITY_ATTENDED, f"attendance:{first.json()['id']}", 2)
     ]
+    ledger = await scene.client.get("/api/v1/me/points/entries", headers=member.headers)
+    (shown,) = ledger.json()["items"]
+    assert (shown["label"], shown["description"]) == ("参加组织生活", "活动签到：支部党员大会")
 
 
 async def test_a_rejected_check_in_gives_its_points_back(scene: Scene) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.models import PointKind
 from app.points import ledger
@@ -82,3 +83,30 @@ async def test_awards_on_autocommit_connections_hold_the_cap_inside_atomic(
     rows = await entries(app, member.id)
     assert len(rows) == 12
     assert sum(r.points for r in rows) == 6
+
+
+async def test_an_atomic_block_that_fails_leaves_nothing(app: FastAPI, factory: Factory) -> None:
+    """What the check-in writes in the block (its attendance, the points) stands or falls
+    together."""
+    member = await factory.member(relation=(await build_world(factory)).branch_a1)
+
+    async def fail_after_award(connection: AsyncConnection) -> None:
+        async with ledger.atomic(connection):
+            await ledger.award(
+                connection,
+                member_id=member.id,
+                kind=PointKind.NEWS_READ,
+                source="article:1",
+                now=NOON,
+            )
+            raise RuntimeError("the check-in failed after its award")
+
+    async with app.state.runtime.engine.connect() as plain:
+        connection = await plain.execution_options(isolation_level="AUTOCOMMIT")
+        with pytest.raises(RuntimeError):
+            await fail_after_award(connection)
+        await ledger.award(
+            connection, member_id=member.id, kind=PointKind.NEWS_READ, source="x:1", now=NOON
+        )  # the connection is usable again, in autocommit
+
+    assert [r.source for r in await entries(app, member.id)] == ["x:1"]
