@@ -24,6 +24,7 @@ from typing import cast as typed
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Integer,
     String,
     Table,
     bindparam,
@@ -75,9 +76,20 @@ async def rule_for(connection: AsyncConnection, member_id: int, kind: PointKind)
     return Rule(kind, row.points, row.unit_seconds, row.daily_cap, org_id=row.org_id)
 
 
+def lock_of(member_id: ColumnElement[int]) -> ColumnElement[Any]:
+    """SQL (PostgreSQL) taking the points lock of ``member_id`` until the transaction ends:
+    for a statement that writes the event and may as well take the lock (the check-in's
+    insert, RETURNING it), then ``award(..., locked=True)`` in the same transaction. The
+    statement after it reads a snapshot taken after the lock, as the cap needs."""
+    return func.pg_advisory_xact_lock(_LOCK_NAMESPACE, member_id)
+
+
+_LOCK = select(lock_of(bindparam("p_member_id", type_=Integer)))
+
+
 async def _lock_member(connection: AsyncConnection, member_id: int) -> None:
     if connection.dialect.name == "postgresql":
-        await connection.execute(select(func.pg_advisory_xact_lock(_LOCK_NAMESPACE, member_id)))
+        await connection.execute(_LOCK, {"p_member_id": member_id})
 
 
 def _insert(connection: AsyncConnection) -> postgresql.Insert | sqlite.Insert:
@@ -208,13 +220,16 @@ async def award(
     source: str,
     now: datetime,
     rule: Rule | None = None,
+    locked: bool = False,
 ) -> Awarded | None:
     """Points for one event (``source``), on the day ``now`` falls on in Asia/Shanghai, as far
     as that day's cap of ``kind`` allows, by ``rule`` or else the rule that holds for the
     member. None when the event was counted before. Must run inside a transaction (the
     caller's, or ``atomic``'s on an autocommit connection): the cap's lock lasts until it
-    ends. Two statements on PostgreSQL (the lock, the insert), one on SQLite."""
-    await _lock_member(connection, member_id)
+    ends. Two statements on PostgreSQL (the lock, the insert), one on SQLite; one with
+    ``locked``: the caller took ``lock_of`` the member in this transaction already."""
+    if not locked:
+        await _lock_member(connection, member_id)
     chosen = rule or DEFAULT_RULES[kind]
     statement = _AWARD_STATEMENTS[(connection.dialect.name, rule is None)]
     row = (

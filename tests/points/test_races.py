@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.models import PointKind
 from app.points import ledger
 from app.points.rules import Rule
+from tests.checkin.conftest import Scene
+from tests.checkin.test_review import INSIDE
 from tests.factories import Factory, build_world
 from tests.points.conftest import award, entries
 
@@ -110,3 +112,23 @@ async def test_an_atomic_block_that_fails_leaves_nothing(app: FastAPI, factory: 
         )  # the connection is usable again, in autocommit
 
     assert [r.source for r in await entries(app, member.id)] == ["x:1"]
+
+
+async def test_concurrent_check_ins_of_one_member_hold_the_cap(scene: Scene) -> None:
+    """The check-in's insert takes the member's points lock itself (RETURNING it), so its
+    award, one statement later in the same transaction, reads every earlier award."""
+    meetings = [await scene.meeting() for _ in range(8)]
+    codes = [(await scene.code(m["id"]))["token"] for m in meetings]
+    member = await scene.member()
+
+    responses = await asyncio.gather(
+        *(
+            scene.check_in(member, m["id"], token=token, **INSIDE)
+            for m, token in zip(meetings, codes, strict=True)
+        )
+    )
+
+    assert [r.status_code for r in responses] == [201] * 8
+    rows = await entries(scene.app, member.member.id)
+    assert len(rows) == 8
+    assert sum(r.points for r in rows) == 6  # the default cap: three meetings a day
