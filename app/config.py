@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     # News: reading time is reported by the client, so it is capped per report and in total.
     news_read_report_max_seconds: int = Field(default=300, ge=1)
     news_read_total_max_seconds: int = Field(default=7200, ge=1)
+    # An effective read (积分: 有效阅读新闻): this many reported seconds, and as long on the
+    # server's clock since the first open, so one large report cannot claim it.
+    news_read_points_seconds: int = Field(default=60, ge=1)
     # Scheduled articles the worker publishes per transaction.
     news_publish_batch_size: int = Field(default=20, ge=1)
 

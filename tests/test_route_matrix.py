@@ -220,6 +220,19 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/notify/committees/{s.other.branch.parent_id}/settings",
         {"absence_reminders": False},
     ),
+    # points: the rules of the committee above the other side's branch
+    ("GET", "/api/v1/points/committees/{org_id}/rules"): lambda s: (
+        f"{V1}/points/committees/{s.other.branch.parent_id}/rules",
+        None,
+    ),
+    ("PUT", "/api/v1/points/committees/{org_id}/rules/{kind}"): lambda s: (
+        f"{V1}/points/committees/{s.other.branch.parent_id}/rules/news_read",
+        {"points": 5},
+    ),
+    ("DELETE", "/api/v1/points/committees/{org_id}/rules/{kind}"): lambda s: (
+        f"{V1}/points/committees/{s.other.branch.parent_id}/rules/news_read",
+        None,
+    ),
     # roles
     ("GET", "/api/v1/orgs/{org_id}/roles"): lambda s: (
         f"{V1}/orgs/{s.other.branch.id}/roles",

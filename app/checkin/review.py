@@ -14,12 +14,14 @@ from sqlalchemy.orm import with_expression
 
 from app.checkin.errors import AlreadyReviewed, AttendanceNotFound, NotUnderReview
 from app.checkin.schemas import ReviewDecision
+from app.checkin.service import attendance_source
 from app.config import Settings
 from app.kit.pagination import PageRequest
 from app.kit.time import shown
-from app.models import Activity, Attendance, AuditEvent, Member, NotificationKind
+from app.models import Activity, Attendance, AuditEvent, Member, NotificationKind, PointKind
 from app.models.activities import CheckInMethod, ReviewStatus
 from app.notify.outbox import notify
+from app.points import ledger
 
 
 async def flagged(
@@ -108,6 +110,14 @@ async def decide(
         )
     )
     if attendance.review_status is ReviewStatus.REJECTED:
+        # Absent in every figure, so the points of attending are taken back too.
+        await ledger.retract(
+            await session.connection(),
+            member_id=attendance.member_id,
+            kind=PointKind.ACTIVITY_ATTENDED,
+            source=attendance_source(attendance.id),
+            now=now,
+        )
         what = "补签已撤销" if was_manual else "签到未被认可"
         await notify(
             session,

@@ -50,8 +50,10 @@ from app.models import (
     ExpectedAttendee,
     Member,
     PartyStatus,
+    PointKind,
 )
 from app.models.activities import OutsideFencePolicy, ReviewStatus, WalkInPolicy
+from app.points import ledger
 from app.study import sessions as study_sessions
 
 
@@ -267,16 +269,40 @@ def _insert_statement(dialect: str) -> ReturningInsert[Any]:
     """Built once per dialect (see _SITUATION)."""
     table = _ATTENDANCES
     insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    # On PostgreSQL the inserted row also takes the member's points lock (see _insert_once):
+    # one statement fewer on the busiest write.
+    locked = (ledger.lock_of(table.c.member_id),) if dialect == "postgresql" else ()
     return insert.on_conflict_do_nothing(
         index_elements=[table.c.activity_id, table.c.member_id]
-    ).returning(*_ATTENDANCE)
+    ).returning(*_ATTENDANCE, *locked)
 
 
 async def _insert_once(connection: AsyncConnection, **values: Any) -> Attendance | None:
-    """The inserted row, or None when an attendance of that member was there first."""
+    """The inserted row, or None when an attendance of that member was there first. A new
+    attendance earns its points (参加组织生活) in the same transaction: on the check-in's
+    autocommit connection ``ledger.atomic`` makes the two writes one short transaction,
+    which the cap's lock needs, and the insert takes that lock itself; a repeat or the loser
+    of a race earns nothing."""
     statement = _insert_statement(connection.dialect.name)
-    row = (await connection.execute(statement, values)).one_or_none()
-    return None if row is None else _attendance_of(row)
+    async with ledger.atomic(connection):
+        row = (await connection.execute(statement, values)).one_or_none()
+        if row is None:
+            return None
+        attendance = _attendance_of(row[: len(_ATTENDANCE)])
+        await ledger.award(
+            connection,
+            member_id=attendance.member_id,
+            kind=PointKind.ACTIVITY_ATTENDED,
+            source=attendance_source(attendance.id),
+            now=attendance.checked_in_at,
+            locked=True,
+        )
+    return attendance
+
+
+def attendance_source(attendance_id: int) -> str:
+    """The ledger's name of the event an attendance is (review.py retracts it)."""
+    return f"attendance:{attendance_id}"
 
 
 async def check_in(

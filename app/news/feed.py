@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -44,12 +44,14 @@ from app.models import (
     Organization,
     OrgClosure,
     PartyStatus,
+    PointKind,
     ReadReceipt,
 )
 from app.news.errors import ArticleNotFound
 from app.news.service import load_audience, push_source
 from app.orgs.audience import audience_members
 from app.orgs.errors import OrgNotFound
+from app.points import ledger
 
 
 class FeedKey(CursorKey):
@@ -333,7 +335,26 @@ async def report_reading(
         .execution_options(populate_existing=True)
     )
     assert receipt is not None
+    await _earn_if_read(session, settings, receipt, now)
     return receipt
+
+
+async def _earn_if_read(
+    session: AsyncSession, settings: Settings, receipt: ReadReceipt, now: datetime
+) -> None:
+    """An effective read earns its points once: enough reported reading time, and at least
+    as long since the first open on the server's clock (the client's seconds alone are
+    its word; the server's clock is not)."""
+    threshold = settings.news_read_points_seconds
+    if receipt.seconds < threshold or now - receipt.first_read_at < timedelta(seconds=threshold):
+        return
+    await ledger.award(
+        await session.connection(),
+        member_id=receipt.member_id,
+        kind=PointKind.NEWS_READ,
+        source=f"article:{receipt.article_id}",
+        now=now,
+    )
 
 
 @dataclass(frozen=True)
