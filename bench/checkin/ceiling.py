@@ -3,9 +3,10 @@
 Per request, the statements the app runs (since 2026-12-02, issue 8): verify the access
 token and read the caller's principal (account, member, roles: what ``CurrentMember`` reads
 for every signed-in route), then read the activity, whether the member is expected or nearby
-and an existing attendance in one query, verify the rotating code, then INSERT ... ON
-CONFLICT DO NOTHING RETURNING and answer the attendance as JSON. Three round trips, no ORM,
-no session, no transaction block, no rate limit.
+and an existing attendance in one query, verify the rotating code, then in one transaction
+INSERT ... ON CONFLICT DO NOTHING RETURNING (which takes the member's points lock) and the
+attendance's points row (issue 11), and answer the attendance as JSON. No ORM, no session,
+no rate limit.
 
     CEILING_DSN=postgresql://... uvicorn ceiling:create_app --factory --app-dir bench/checkin
 """
@@ -32,6 +33,7 @@ from app.checkin import codes
 from app.checkin.schemas import AttendanceRead, CheckInRequest
 from app.config import Settings
 from app.errors import AppError
+from app.kit.time import DISPLAY_ZONE
 
 PRINCIPAL = """
 SELECT acc.is_active, m.id AS member_id, r.role, r.org_id
@@ -61,7 +63,32 @@ INSERT INTO attendances (activity_id, member_id, method, checked_in_at, late, wa
 VALUES ($1, $2, 'rotating_code', $3, $4, $5, $6, $7, $8)
 ON CONFLICT (activity_id, member_id) DO NOTHING
 RETURNING id, activity_id, member_id, method, checked_in_at, late, walk_in, needs_review,
-          review_reasons, distance_m, checked_out_at
+          review_reasons, distance_m, checked_out_at, pg_advisory_xact_lock(7304, member_id)
+"""
+
+# The attendance's 参加组织生活 points, as app/points/ledger.py writes them: the nearest
+# committee's rule (else the default: 2 points, 6 a day), capped against the day's sum, in
+# the insert; the lock was taken by the attendance's insert above.
+AWARD = """
+INSERT INTO point_entries (member_id, kind, source, reversal, requested, points, day,
+                           rule_org_id, created_at)
+SELECT $1, 'activity_attended', $2, false, r.points,
+       greatest(0, least(r.points, coalesce(r.cap - (
+           SELECT coalesce(sum(e.points), 0) FROM point_entries e
+           WHERE e.member_id = $1 AND e.kind = 'activity_attended' AND e.day = $3), r.points))),
+       $3, r.org_id, $4
+FROM (SELECT coalesce(n.points, 2) AS points,
+             CASE WHEN n.org_id IS NULL THEN 6 ELSE n.daily_cap END AS cap, n.org_id
+      FROM (SELECT 1) AS given
+      LEFT JOIN LATERAL (
+          SELECT p.points, p.daily_cap, p.org_id FROM point_rules p
+          JOIN org_closure c ON c.ancestor_id = p.org_id
+          WHERE c.descendant_id = (SELECT coalesce(relation_org_id, workplace_org_id)
+                                   FROM members WHERE id = $1)
+            AND p.kind = 'activity_attended'
+          ORDER BY c.depth LIMIT 1) AS n ON true) AS r
+ON CONFLICT (member_id, kind, source, reversal) DO NOTHING
+RETURNING id
 """
 
 
@@ -81,6 +108,9 @@ def read_attendance(row: Any) -> AttendanceRead:
         needs_review=row["needs_review"],
         review_reasons=json.loads(row["review_reasons"]),
         distance_m=row["distance_m"],
+        review_status=None,
+        reviewed_at=None,
+        review_note=None,
         checked_out_at=row["checked_out_at"],
         duration_minutes=None,
     )
@@ -176,17 +206,23 @@ def create_app() -> FastAPI:
             decided = decide(row, body, activity_id, settings, now)
             if not isinstance(decided, Insert):
                 return decided
-            inserted = await connection.fetchrow(
-                INSERT,
-                activity_id,
-                member_id,
-                now,
-                decided.late,
-                decided.walk_in,
-                bool(decided.reasons),
-                json.dumps(decided.reasons),
-                body.client_nonce,
-            )
+            async with connection.transaction():
+                inserted = await connection.fetchrow(
+                    INSERT,
+                    activity_id,
+                    member_id,
+                    now,
+                    decided.late,
+                    decided.walk_in,
+                    bool(decided.reasons),
+                    json.dumps(decided.reasons),
+                    body.client_nonce,
+                )
+                if inserted is not None:
+                    day = now.astimezone(DISPLAY_ZONE).date()
+                    await connection.fetchval(
+                        AWARD, member_id, f"attendance:{inserted['id']}", day, now
+                    )
         if inserted is None:
             return error(409, "checkin.already_checked_in")
         return read_attendance(inserted)

@@ -331,7 +331,11 @@ def run_postgresql(args: argparse.Namespace) -> dict[str, Any]:
     log(f"wrote {count:,} distinct check-ins for {args.threads} wrk threads")
 
     def reset() -> None:
-        sql = ("TRUNCATE attendances RESTART IDENTITY", "VACUUM ANALYZE attendances")
+        sql = (
+            "TRUNCATE attendances, point_entries RESTART IDENTITY",
+            "VACUUM ANALYZE attendances",
+            "VACUUM ANALYZE point_entries",
+        )
         asyncio.run(_postgres(dsn, *sql))
 
     def count_rows() -> int:
@@ -390,7 +394,12 @@ def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
     log(f"wrote {count:,} distinct check-ins for {args.threads} wrk threads")
 
     def reset() -> None:
-        _sqlite(str(path), "DELETE FROM attendances", "PRAGMA wal_checkpoint(TRUNCATE)")
+        _sqlite(
+            str(path),
+            "DELETE FROM attendances",
+            "DELETE FROM point_entries",
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        )
 
     def count_rows() -> int:
         count: int = _sqlite(str(path), "SELECT count(*) FROM attendances")
