@@ -162,6 +162,19 @@ async def test_the_token_service_down_holds_the_text_for_review(
     assert wechat.calls_to(SEC_CHECK) == []
 
 
+async def test_a_failure_nobody_foresaw_holds_the_text_not_raises(
+    runtime: Runtime, wechat: FakeWeChat
+) -> None:
+    def broken(_request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a bug between us and WeChat")
+
+    wechat.overrides[SEC_CHECK] = broken
+
+    verdict = await runtime.content_check.check("文本", openid=OPENID, scene=Scene.FORUM)
+
+    assert verdict == Verdict(Outcome.REVIEW, None, "未检测", "content_check_failed", "wechat")
+
+
 @pytest.mark.parametrize("errcode", [61010, 87014, 40003])
 async def test_an_errcode_in_a_200_holds_the_text_for_review(
     runtime: Runtime, wechat: FakeWeChat, errcode: int
@@ -208,6 +221,24 @@ async def test_a_long_text_is_checked_in_parts_and_the_worst_kept(
         {"content": first, "version": 2, "openid": OPENID, "scene": 3, "title": "标题"},
         {"content": second, "version": 2, "openid": OPENID, "scene": 3},
     ]
+
+
+async def test_a_risky_first_part_is_refused_without_asking_about_the_rest(
+    runtime: Runtime, wechat: FakeWeChat
+) -> None:
+    verdict = await runtime.content_check.check(
+        "[违规]" + "学" * 5000, openid=OPENID, scene=Scene.FORUM
+    )
+
+    assert verdict.outcome is Outcome.RISKY
+    assert len(wechat.calls_to(SEC_CHECK)) == 1
+
+
+async def test_an_empty_text_passes_without_asking(runtime: Runtime, wechat: FakeWeChat) -> None:
+    verdict = await runtime.content_check.check("  ", openid=None, scene=Scene.COMMENT)
+
+    assert verdict == Verdict(Outcome.PASS, None, "正常", "empty", "wechat")
+    assert wechat.requests == []
 
 
 async def test_a_long_text_with_one_part_unchecked_is_held(
