@@ -126,6 +126,13 @@ class Settings(BaseSettings):
     # Scheduled articles the worker publishes per transaction.
     news_publish_batch_size: int = Field(default=20, ge=1)
 
+    # Content check (moderation) of what users write: WeChat's msg_sec_check, or a local word
+    # list for development and offline use (production may use it too; a warning says so).
+    content_check_backend: Literal["wechat", "wordlist"] = "wordlist"
+    # Added to the word list's few built-in words; matched ignoring case, width and spaces.
+    content_check_risky_words: list[str] = Field(default_factory=list)
+    content_check_review_words: list[str] = Field(default_factory=list)
+
     # --- notification channels (adapters): their settings go below this line ---
 
     # WeChat subscribe messages, per notification kind: {"activity_changed": {"template_id":

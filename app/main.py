@@ -25,6 +25,7 @@ from app.db import create_engine, create_read_sessionmaker, create_sessionmaker,
 from app.errors import install_error_handlers
 from app.groups.router import router as groups_router
 from app.idempotency import store as idempotency_store
+from app.integrations.content_check import build_content_check
 from app.integrations.wechat import WeChatClient
 from app.integrations.wechat.fake import fake_transport
 from app.integrations.wechat.token_store import (
@@ -166,6 +167,12 @@ def create_app(
         ),
     )
     metrics = Metrics()
+    wechat = WeChatClient(
+        http,
+        appid=settings.wechat_appid,
+        secret=settings.wechat_secret,
+        token_store=token_store,
+    )
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -173,12 +180,8 @@ def create_app(
         read_engine=reader,
         read_sessionmaker=create_read_sessionmaker(reader),
         clock=clock,
-        wechat=WeChatClient(
-            http,
-            appid=settings.wechat_appid,
-            secret=settings.wechat_secret,
-            token_store=token_store,
-        ),
+        wechat=wechat,
+        content_check=build_content_check(settings, wechat),
         token_store=token_store,
         notify_http=notify_http,
         limiter=RateLimiter(settings.redis_url),

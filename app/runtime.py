@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.integrations.content_check import ContentCheck
 from app.integrations.wechat import WeChatClient
 from app.integrations.wechat.token_store import TokenStore
 from app.kit.clock import Clock
@@ -34,6 +35,8 @@ class Runtime:
     read_sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
     wechat: WeChatClient
+    # Moderation of what users write (issue 12): WeChat or the word list, by settings.
+    content_check: ContentCheck
     token_store: TokenStore
     # Bots, SMS and webhooks: their own client, so their timeouts are not WeChat's.
     notify_http: httpx.AsyncClient

@@ -1,9 +1,17 @@
 from app.integrations.wechat.client import (
     PhoneInfo,
+    SecCheckResult,
     WeChatClient,
     WeChatError,
     WeChatSession,
     WeChatUnavailable,
 )
 
-__all__ = ["PhoneInfo", "WeChatClient", "WeChatError", "WeChatSession", "WeChatUnavailable"]
+__all__ = [
+    "PhoneInfo",
+    "SecCheckResult",
+    "WeChatClient",
+    "WeChatError",
+    "WeChatSession",
+    "WeChatUnavailable",
+]
