@@ -82,9 +82,11 @@ class ReviewSubject(enum.StrEnum):
 
 
 class CheckOutcome(enum.StrEnum):
-    PASS = "pass"  # noqa: S105 - WeChat's suggest, not a secret
-    REVIEW = "review"
-    RISKY = "risky"
+    """What the content check (app/integrations/content_check) said of a text."""
+
+    PASS = "pass"  # noqa: S105 - WeChat's suggest, not a secret: visible to others
+    REVIEW = "review"  # held for a human (审核中 to its author)
+    RISKY = "risky"  # refused (content.risky)
 
 
 class ReviewDecision(enum.StrEnum):

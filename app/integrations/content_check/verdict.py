@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 from typing import Literal, Protocol
 
+from app.models import CheckOutcome
 
-class Outcome(StrEnum):
-    PASS = "pass"  # noqa: S105 - visible to others
-    REVIEW = "review"  # held for a human (审核中 to its author)
-    RISKY = "risky"  # refused (content.risky)
+# The outcome a content review records (app/models/qa.py), named for what it is here.
+Outcome = CheckOutcome
 
 
 # Worst wins when a text is checked in parts.
