@@ -34,6 +34,19 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:  # n
     return False
 
 
+# Search's own indexes live outside the models' metadata (migration 0014): SQLite's FTS5 table
+# with its shadow tables (qa_search_fts_data, _idx, _docsize, _config), and PostgreSQL's GIN
+# index on an expression. Reflected, they would look like tables and an index to drop.
+_UNMODELLED_TABLES = "qa_search_fts"
+_UNMODELLED_INDEXES = frozenset({"ix_qa_search_entries_tokens"})
+
+
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:  # noqa: ARG001
+    if type_ == "table" and name is not None and name.startswith(_UNMODELLED_TABLES):
+        return False
+    return not (type_ == "index" and name in _UNMODELLED_INDEXES)
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=_url(),
@@ -41,6 +54,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        include_name=_include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -53,6 +67,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_name=_include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -81,10 +81,12 @@ from app.models.qa import (
     QaAssignment,
     QaCategory,
     QaMessage,
+    QaSearchEntry,
     Question,
     QuestionStatus,
     ReviewDecision,
     ReviewSubject,
+    SearchKind,
     Visibility,
 )
 from app.models.study import (
@@ -169,6 +171,7 @@ __all__ = [
     "QaAssignment",
     "QaCategory",
     "QaMessage",
+    "QaSearchEntry",
     "Question",
     "QuestionStatus",
     "QuietHours",
@@ -180,6 +183,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "RsvpAnswer",
+    "SearchKind",
     "SocialOrgType",
     "StudyDaily",
     "StudyMaterial",

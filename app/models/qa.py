@@ -41,7 +41,14 @@ The data model, and why it has this shape:
     removed) to the FAQ of an organization subtree; ``question_id`` says where it came from
     and stays NULL once that question is gone.
 
-Search (item 5 of the issue) adds its own index tables in its own migration.
+``qa_search_entries``
+    Search (item 5, migration 0014): one row per question or FAQ entry with its text as
+    the space-separated tokens of ``app.qa.search.tokenize``, and the columns search's
+    scope reads (the anchor ``org_id``; a question's ``routed_org_id`` and asker).
+    PostgreSQL indexes ``to_tsvector('simple', tokens)`` with GIN
+    (``ix_qa_search_entries_tokens``); SQLite keeps the FTS5 table ``qa_search_fts`` (external
+    content, triggers keep it in step). Neither is in this metadata: the migration makes them
+    and migrations/env.py tells Alembic's comparison to leave them alone.
 Times come from the service's clock, never from a column default.
 """
 
@@ -50,7 +57,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, TimestampMixin, str_enum
@@ -87,6 +94,11 @@ class CheckOutcome(enum.StrEnum):
     PASS = "pass"  # noqa: S105 - WeChat's suggest, not a secret: visible to others
     REVIEW = "review"  # held for a human (审核中 to its author)
     RISKY = "risky"  # refused (content.risky)
+
+
+class SearchKind(enum.StrEnum):
+    QUESTION = "question"
+    FAQ = "faq"
 
 
 class ReviewDecision(enum.StrEnum):
@@ -236,3 +248,22 @@ class FaqEntry(TimestampMixin, Base):
     )
     published_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+
+
+class QaSearchEntry(Base):
+    """What search finds: ``ref_id`` is the question's or the FAQ entry's id (by ``kind``)."""
+
+    __tablename__ = "qa_search_entries"
+    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SearchKind] = mapped_column(str_enum(SearchKind, "qa_search_kind"))
+    ref_id: Mapped[int]
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    routed_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    asker_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE")
+    )
+    tokens: Mapped[str] = mapped_column(Text)

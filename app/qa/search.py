@@ -1,0 +1,235 @@
+"""Search over the FAQ and a caller's questions (issue 12, item 5), on PostgreSQL and SQLite.
+
+Chinese has no spaces, and members search with two-character words (党费, 转接, 流动). The
+ready-made indexes miss those: pg_trgm builds no usable trigram out of a two-character CJK
+query, and FTS5's trigram tokenizer ignores queries under three characters. jieba would be
+a new dependency whose dictionary cuts text differently from how members type (组织关系转接
+may become 组织 / 关系 / 转接, or not, depending on its dictionary), so a query could miss a
+text that contains it. So one tokenizer here, in Python, writes the same tokens to both
+databases: after NFKC and lower case, every run of CJK characters gives each character and
+each bigram, and every run of Latin letters or digits gives the whole word. A query is cut
+the same way, but a CJK run of two or more characters asks for its bigrams only, all of
+them (AND): every substring of two or more characters is then found wherever it occurs (its
+bigrams all occur; a rare false hit needs them all elsewhere in the same text), and a lone
+character is found by its unigram.
+
+Each database indexes the tokens with its own engine, and the engine is a plain word index:
+PostgreSQL a GIN index on ``to_tsvector('simple', tokens)`` ('simple': no stemming, no stop
+words), ranked by ts_rank; SQLite an FTS5 table (``unicode61``: words are split at spaces,
+which the tokens already are), ranked by bm25(). A title's tokens are written twice, so a
+match in the title outranks one only in the body on both. Both ranks are returned as "higher
+is better".
+
+The caller keeps the index in step: ``index_question`` / ``index_faq`` after each write of
+the text or of the routing, ``remove`` when a question or an entry is gone or withdrawn.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import column, table, text
+
+from app.models import FaqEntry, QaSearchEntry, Question, SearchKind
+
+# Han ideographs (the unified block, extension A, compatibility ideographs, and the
+# supplementary planes' extensions), the characters that come without spaces between words.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_RUNS = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>(?:(?![{_CJK}])[^\W_])+)")
+# A query longer than this many tokens is cut: a pasted paragraph still finds its start.
+_MAX_QUERY_TOKENS = 32
+# SQLite's FTS5 table (migration 0014), not in the models: only its rowid is joined.
+_FTS = table("qa_search_fts", column("rowid"))
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    kind: SearchKind
+    ref_id: int
+    rank: float  # higher is better; comparable within one search only
+
+
+def _runs(value: str) -> list[tuple[bool, str]]:
+    normal = unicodedata.normalize("NFKC", value).lower()
+    return [(match.lastgroup == "cjk", match.group()) for match in _RUNS.finditer(normal)]
+
+
+def tokenize(value: str) -> list[str]:
+    """The index terms of a text, in order, repeats kept (they weigh in the ranks)."""
+    tokens: list[str] = []
+    for cjk, run in _runs(value):
+        if not cjk:
+            tokens.append(run)
+            continue
+        tokens.extend(run)
+        tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+def query_tokens(query: str) -> list[str]:
+    """The terms a query asks for, all of them: a CJK run's bigrams, or its one character."""
+    terms: list[str] = []
+    for cjk, run in _runs(query):
+        if cjk and len(run) > 1:
+            terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            terms.append(run)
+    return list(dict.fromkeys(terms))[:_MAX_QUERY_TOKENS]
+
+
+def _document(title: str, *texts: str) -> str:
+    return " ".join(tokenize(title) * 2 + [t for part in texts for t in tokenize(part)])
+
+
+async def _upsert(
+    session: AsyncSession,
+    kind: SearchKind,
+    ref_id: int,
+    *,
+    org_id: int,
+    routed_org_id: int | None,
+    asker_member_id: int | None,
+    tokens: str,
+) -> None:
+    values = {
+        "kind": kind,
+        "ref_id": ref_id,
+        "org_id": org_id,
+        "routed_org_id": routed_org_id,
+        "asker_member_id": asker_member_id,
+        "tokens": tokens,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(QaSearchEntry).values(values)
+    changed = {key: statement.excluded[key] for key in values if key not in ("kind", "ref_id")}
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["kind", "ref_id"], set_=changed)
+    )
+
+
+async def index_question(session: AsyncSession, question: Question) -> None:
+    await _upsert(
+        session,
+        SearchKind.QUESTION,
+        question.id,
+        org_id=question.org_id,
+        routed_org_id=question.routed_org_id,
+        asker_member_id=question.asker_member_id,
+        tokens=_document(question.title, question.body),
+    )
+
+
+async def index_faq(session: AsyncSession, entry: FaqEntry) -> None:
+    if entry.withdrawn_at is not None:  # a withdrawn entry is no longer anyone's FAQ
+        await remove(session, SearchKind.FAQ, entry.id)
+        return
+    await _upsert(
+        session,
+        SearchKind.FAQ,
+        entry.id,
+        org_id=entry.org_id,
+        routed_org_id=None,
+        asker_member_id=None,
+        tokens=_document(entry.title, entry.question_text, entry.answer_text),
+    )
+
+
+async def remove(session: AsyncSession, kind: SearchKind, ref_id: int) -> None:
+    entry = await session.scalar(
+        select(QaSearchEntry).where(QaSearchEntry.kind == kind, QaSearchEntry.ref_id == ref_id)
+    )
+    if entry is not None:
+        await session.delete(entry)
+        await session.flush()
+
+
+def _scope(
+    faq_org_ids: Sequence[int], own_member_id: int | None, routed_org_ids: Sequence[int] | None
+) -> ColumnElement[bool]:
+    parts: list[ColumnElement[bool]] = []
+    if faq_org_ids:
+        parts.append(
+            and_(QaSearchEntry.kind == SearchKind.FAQ, QaSearchEntry.org_id.in_(faq_org_ids))
+        )
+    if own_member_id is not None:
+        parts.append(
+            and_(
+                QaSearchEntry.kind == SearchKind.QUESTION,
+                QaSearchEntry.asker_member_id == own_member_id,
+            )
+        )
+    if routed_org_ids:
+        parts.append(
+            and_(
+                QaSearchEntry.kind == SearchKind.QUESTION,
+                QaSearchEntry.routed_org_id.in_(routed_org_ids),
+            )
+        )
+    return or_(*parts) if parts else false()
+
+
+def _postgres(terms: list[str]) -> Select[SearchKind, int, float]:
+    # Each term a quoted lexeme ('' doubles a quote, \\ escapes a backslash): tsquery's own
+    # syntax (& | ! ( ) : *) inside a term is then text, never an operator. The config is a
+    # literal, not a parameter, so the expression is the index's and the planner uses it.
+    quoted = " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
+    simple: ColumnElement[str] = literal_column("'simple'")
+    vector = func.to_tsvector(simple, QaSearchEntry.tokens)
+    tsquery = func.to_tsquery(simple, quoted)
+    rank: ColumnElement[float] = func.ts_rank(vector, tsquery, type_=Float)
+    return (
+        select(QaSearchEntry.kind, QaSearchEntry.ref_id, rank)
+        .where(vector.bool_op("@@")(tsquery))
+        .order_by(rank.desc(), QaSearchEntry.id)
+    )
+
+
+def _sqlite(terms: list[str]) -> Select[SearchKind, int, float]:
+    # Each term an FTS5 string ("" doubles a quote), so AND/OR/NOT, * and ^ are text.
+    match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    rank: ColumnElement[float] = literal_column("-bm25(qa_search_fts)", Float)  # lower: better
+    return (
+        select(QaSearchEntry.kind, QaSearchEntry.ref_id, rank)
+        .select_from(QaSearchEntry)
+        .join(_FTS, _FTS.c.rowid == QaSearchEntry.id)
+        .where(text("qa_search_fts MATCH :match").bindparams(match=match))
+        .order_by(rank.desc(), QaSearchEntry.id)
+    )
+
+
+async def search(
+    session: AsyncSession,
+    query: str,
+    *,
+    faq_org_ids: Sequence[int],
+    own_member_id: int | None,
+    routed_org_ids: Sequence[int] | None,
+    limit: int,
+) -> list[Hit]:
+    """The FAQ entries of ``faq_org_ids`` (the caller's organizations and their ancestors),
+    the questions ``own_member_id`` asked and those routed to one of ``routed_org_ids`` (an
+    instructor's), that contain every term of the query, best first."""
+    terms = query_tokens(query)
+    if not terms or limit <= 0:
+        return []
+    build = _postgres if session.get_bind().dialect.name == "postgresql" else _sqlite
+    statement = build(terms).where(_scope(faq_org_ids, own_member_id, routed_org_ids))
+    rows = (await session.execute(statement.limit(limit))).all()
+    return [Hit(SearchKind(kind), int(ref_id), float(rank)) for kind, ref_id, rank in rows]
