@@ -25,6 +25,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Integer,
+    Select,
     String,
     Table,
     bindparam,
@@ -38,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.kit.time import DISPLAY_ZONE
 from app.models import Member, OrgClosure, PointEntry, PointKind, PointRule
@@ -54,23 +56,41 @@ class Awarded:
     requested: int
 
 
-async def rule_for(connection: AsyncConnection, member_id: int, kind: PointKind) -> Rule:
-    """The rule of the nearest committee above the member's organization (their relation,
-    else their workplace) that has one for ``kind``; the default where none has."""
+def nearest_rule(
+    member_id: ColumnElement[int] | int,
+    kind: ColumnElement[str] | PointKind,
+    *columns: ColumnElement[Any] | InstrumentedAttribute[Any],
+) -> Select[Any]:
+    """``columns`` of the rule for ``kind`` of the nearest committee above the member's
+    organization (their relation, else their workplace) that has one: no row where none
+    has. The one statement of that rule, for ``rule_for``, the award's insert and the
+    heartbeat's read of its unit."""
     member_org = (
         select(func.coalesce(Member.relation_org_id, Member.workplace_org_id))
         .where(Member.id == member_id)
         .scalar_subquery()
     )
-    row = (
-        await connection.execute(
-            select(PointRule.org_id, PointRule.points, PointRule.unit_seconds, PointRule.daily_cap)
-            .join(OrgClosure, OrgClosure.ancestor_id == PointRule.org_id)
-            .where(OrgClosure.descendant_id == member_org, PointRule.kind == kind)
-            .order_by(OrgClosure.depth)
-            .limit(1)
-        )
-    ).first()
+    return (
+        select(*columns)
+        .select_from(PointRule)
+        .join(OrgClosure, OrgClosure.ancestor_id == PointRule.org_id)
+        .where(OrgClosure.descendant_id == member_org, PointRule.kind == kind)
+        .order_by(OrgClosure.depth)
+        .limit(1)
+    )
+
+
+async def rule_for(connection: AsyncConnection, member_id: int, kind: PointKind) -> Rule:
+    """The rule that holds for the member (``nearest_rule``); the default where none does."""
+    statement = nearest_rule(
+        member_id,
+        kind,
+        PointRule.org_id,
+        PointRule.points,
+        PointRule.unit_seconds,
+        PointRule.daily_cap,
+    )
+    row = (await connection.execute(statement)).first()
     if row is None:
         return DEFAULT_RULES[kind]
     return Rule(kind, row.points, row.unit_seconds, row.daily_cap, org_id=row.org_id)
@@ -159,19 +179,9 @@ def _award_statement(dialect: str, resolve: bool) -> Any:
         _bound("p_rule_org_id", _ENTRIES.c.rule_org_id).label("org_id"),
     ).subquery("given")
     if resolve:
-        member_org = (
-            select(func.coalesce(Member.relation_org_id, Member.workplace_org_id))
-            .where(Member.id == _MEMBER)
-            .scalar_subquery()
-        )
-        nearest = (
-            select(PointRule.points, PointRule.daily_cap, PointRule.org_id)
-            .join(OrgClosure, OrgClosure.ancestor_id == PointRule.org_id)
-            .where(OrgClosure.descendant_id == member_org, PointRule.kind == _KIND)
-            .order_by(OrgClosure.depth)
-            .limit(1)
-            .subquery("nearest")
-        )
+        nearest = nearest_rule(
+            _MEMBER, _KIND, PointRule.points, PointRule.daily_cap, PointRule.org_id
+        ).subquery("nearest")
         found = nearest.c.org_id.is_not(None)
         rule = (
             select(

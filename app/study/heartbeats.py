@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, exists, func, select, update
+from sqlalchemy import Integer, Table, bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -31,7 +31,6 @@ from app.kit.time import DISPLAY_ZONE
 from app.models import (
     MaterialStatus,
     Member,
-    OrgClosure,
     PointKind,
     PointRule,
     StudyDaily,
@@ -39,7 +38,7 @@ from app.models import (
     StudyPresence,
     StudyProgress,
 )
-from app.points.ledger import award, rule_for
+from app.points.ledger import award, nearest_rule, rule_for
 from app.points.rules import STUDY_UNIT_SECONDS
 from app.study.errors import MaterialArchived, MaterialNotFound, PositionOutOfRange
 
@@ -73,17 +72,7 @@ _TERMS = select(
     ).label("studied"),
     # The unit of the member's study-time rule, as rule_for() finds it: most beats reach no
     # new unit, and then need no rule (the rule itself is read when one is reached).
-    select(PointRule.unit_seconds)
-    .join(OrgClosure, OrgClosure.ancestor_id == PointRule.org_id)
-    .where(
-        OrgClosure.descendant_id
-        == select(func.coalesce(Member.relation_org_id, Member.workplace_org_id))
-        .where(Member.id == _MEMBER)
-        .scalar_subquery(),
-        PointRule.kind == PointKind.STUDY_TIME,
-    )
-    .order_by(OrgClosure.depth)
-    .limit(1)
+    nearest_rule(_MEMBER, PointKind.STUDY_TIME, PointRule.unit_seconds)
     .scalar_subquery()
     .label("unit_seconds"),
 ).where(StudyMaterial.id == _MATERIAL)
