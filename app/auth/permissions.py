@@ -24,6 +24,10 @@ class Permission(enum.StrEnum):
     STUDY_MANAGE = "study:manage"  # materials and study tasks
     STUDY_READ = "study:read"  # study and points figures of the subtree
     POINTS_MANAGE = "points:manage"  # the committee's point rules
+    QA_ANSWER = "qa:answer"  # answer and reassign routed questions, publish them to the FAQ
+    QA_REVIEW = "qa:review"  # the moderation queue: approve or reject held texts
+    QA_READ = "qa:read"  # Q&A figures of the subtree
+    QA_MANAGE = "qa:manage"  # the committee's Q&A settings and categories
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -48,6 +52,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.NEWS_WRITE,
             Permission.STUDY_MANAGE,
             Permission.STUDY_READ,
+            Permission.QA_ANSWER,
+            Permission.QA_REVIEW,
+            Permission.QA_READ,
         }
     ),
     Role.COMMITTEE_ADMIN: frozenset(
@@ -67,6 +74,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STUDY_MANAGE,
             Permission.STUDY_READ,
             Permission.POINTS_MANAGE,
+            Permission.QA_ANSWER,
+            Permission.QA_REVIEW,
+            Permission.QA_READ,
+            Permission.QA_MANAGE,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(Permission),

@@ -37,6 +37,10 @@ class NotificationKind(enum.StrEnum):
     ABSENCE_REMINDER = "absence_reminder"
     STUDY_TASK_ASSIGNED = "study_task_assigned"
     STUDY_TASK_REMINDER = "study_task_reminder"  # the assigner reminds who has not finished
+    QA_QUESTION_ROUTED = "qa_question_routed"  # to its instructor: new, reassigned, followed up
+    QA_ANSWER_POSTED = "qa_answer_posted"  # to the asker, of each answer others can see
+    QA_QUESTION_REMINDER = "qa_question_reminder"  # to its instructor: open for 24 h
+    QA_REVIEW_DECIDED = "qa_review_decided"  # to the author of a text a reviewer decided
 
 
 # A member may not turn these off: a moved or cancelled meeting must reach them.

@@ -30,6 +30,13 @@ _ACTIVITY = {
     "status": Value.TEXT,  # a phrase: 已发布, 已变更, 已取消, 即将开始
 }
 
+# A question as its messages name it; the asker is never among them (anonymous questions).
+_QUESTION = {
+    "question_title": Value.TEXT,
+    "category_name": Value.TEXT,  # 党费
+    "asked_at": Value.MOMENT,
+}
+
 KIND_VALUES: MappingProxyType[NotificationKind, MappingProxyType[str, Value]] = MappingProxyType(
     {
         NotificationKind.ACTIVITY_PUBLISHED: MappingProxyType(_ACTIVITY),
@@ -73,6 +80,23 @@ KIND_VALUES: MappingProxyType[NotificationKind, MappingProxyType[str, Value]] = 
         ),
         NotificationKind.STUDY_TASK_REMINDER: MappingProxyType(
             {"task_title": Value.TEXT, "due_at": Value.MOMENT, "status": Value.TEXT}  # 未完成
+        ),
+        NotificationKind.QA_QUESTION_ROUTED: MappingProxyType(
+            {**_QUESTION, "status": Value.TEXT}  # a phrase: 新提问, 转交给您, 有追问
+        ),
+        NotificationKind.QA_ANSWER_POSTED: MappingProxyType(
+            {**_QUESTION, "answered_at": Value.MOMENT, "status": Value.TEXT}  # 有新回答
+        ),
+        NotificationKind.QA_QUESTION_REMINDER: MappingProxyType(
+            {**_QUESTION, "status": Value.TEXT}  # 待回答
+        ),
+        NotificationKind.QA_REVIEW_DECIDED: MappingProxyType(
+            {
+                "question_title": Value.TEXT,
+                "decision": Value.TEXT,  # a phrase: 审核通过, 审核未通过
+                "reason": Value.TEXT,  # 无 when the reviewer wrote none
+                "decided_at": Value.MOMENT,
+            }
         ),
     }
 )
