@@ -41,6 +41,11 @@ The data model, and why it has this shape:
     removed) to the FAQ of an organization subtree; ``question_id`` says where it came from
     and stays NULL once that question is gone.
 
+``qa_settings``
+    What a committee decided for Q&A in its subtree (migration 0016): whether plain members
+    may answer its questions. As ``committee_settings``: the nearest committee above a
+    question's organization that has a row wins; no row anywhere means no.
+
 ``qa_search_entries``
     Search (item 5, migration 0014): one row per question or FAQ entry with its text as
     the space-separated tokens of ``app.qa.search.tokenize``, and the columns search's
@@ -108,7 +113,12 @@ class ReviewDecision(enum.StrEnum):
 
 class QaCategory(Base):
     __tablename__ = "qa_categories"
-    __table_args__ = (Index("ix_qa_categories_org_id_position", "org_id", "position"),)
+    __table_args__ = (
+        Index("ix_qa_categories_org_id_position", "org_id", "position"),
+        # A committee names each of its categories once (everyone's, org_id NULL, are
+        # distinct to both databases' unique indexes; the service keeps those apart).
+        Index("uq_qa_categories_org_id_name", "org_id", "name", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # NULL: one of everyone's; else the committee that added it for its subtree.
@@ -248,6 +258,23 @@ class FaqEntry(TimestampMixin, Base):
     )
     published_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+
+
+class QaSettings(Base):
+    """A committee's own Q&A decisions for its subtree (see the module docstring)."""
+
+    __tablename__ = "qa_settings"
+
+    # The committee's id, never drawn here: no AUTOINCREMENT on SQLite.
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # Plain members of the subtree may answer its questions (no when no committee says).
+    members_may_answer: Mapped[bool]
+    updated_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime]
 
 
 class QaSearchEntry(Base):
