@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # A whole branch may check in over the venue's one Wi-Fi: generous, but bounded.
     rate_limit_checkin_per_ip: str = "600/minute"
     activity_reminder_minutes_before: int = 60
+    # Questions asked (POST /api/v1/qa/questions) per member, and per client IP.
+    rate_limit_question: str = "10/hour"
+    rate_limit_question_per_ip: str = "300/hour"
 
     page_size_default: int = 20
     page_size_max: int = 100

@@ -124,3 +124,6 @@ NotifyManager = Annotated[Principal, Depends(Requires(Permission.NOTIFY_MANAGE))
 StudyManager = Annotated[Principal, Depends(Requires(Permission.STUDY_MANAGE))]
 StudyReader = Annotated[Principal, Depends(Requires(Permission.STUDY_READ))]
 PointsManager = Annotated[Principal, Depends(Requires(Permission.POINTS_MANAGE))]
+QaAnswerer = Annotated[Principal, Depends(Requires(Permission.QA_ANSWER))]
+QaReviewer = Annotated[Principal, Depends(Requires(Permission.QA_REVIEW))]
+QaManager = Annotated[Principal, Depends(Requires(Permission.QA_MANAGE))]
