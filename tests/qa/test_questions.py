@@ -181,10 +181,16 @@ async def test_a_category_must_be_everyones_or_a_committees_above_the_asker(
 ) -> None:
     street_b_admin = await scene.factory.actor(Role.COMMITTEE_ADMIN, scene.world.street_b)
     theirs = await scene.call(
-        "POST", f"{QA}/categories", street_b_admin, json={"org_id": scene.world.street_b.id, "name": "乙街专题"}
+        "POST",
+        f"{QA}/categories",
+        street_b_admin,
+        json={"org_id": scene.world.street_b.id, "name": "乙街专题"},
     )
     ours = await scene.call(
-        "POST", f"{QA}/categories", scene.admin, json={"org_id": scene.world.street_a.id, "name": "甲街专题"}
+        "POST",
+        f"{QA}/categories",
+        scene.admin,
+        json={"org_id": scene.world.street_a.id, "name": "甲街专题"},
     )
     assert (theirs.status_code, ours.status_code) == (201, 201)
 
@@ -286,7 +292,10 @@ async def test_an_anonymous_asker_is_hidden_from_every_other_member_on_every_rou
     """Members the committee lets answer see the question and its thread, never who asked
     it; instructors and admins do."""
     put = await scene.call(
-        "PUT", f"{QA}/settings/{scene.world.street_a.id}", scene.admin, json={"members_may_answer": True}
+        "PUT",
+        f"{QA}/settings/{scene.world.street_a.id}",
+        scene.admin,
+        json={"members_may_answer": True},
     )
     assert put.status_code == 200
     created = await scene.ask(anonymous=True)
