@@ -28,6 +28,7 @@ from app.main import ROUTERS
 from app.models import (
     Base,
     Channel,
+    ContentReview,
     Delivery,
     DeliveryStatus,
     InboxMessage,
@@ -35,6 +36,7 @@ from app.models import (
     Notification,
     NotificationKind,
     Organization,
+    QaCategory,
     Role,
     RoleAssignment,
 )
@@ -145,6 +147,10 @@ class Side:
     draft_material_id: int
     published_material_id: int
     study_task_id: int
+    qa_category_id: int  # of the committee above the branch
+    question_id: int  # the member's, answered by an admin
+    answer_id: int
+    qa_review_id: int  # of the member's question held for review
 
 
 @dataclass
@@ -519,6 +525,44 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/me/study-tasks/{s.other.study_task_id}",
         None,
     ),
+    # Q&A: the other side's member's question, its answer and held review; the settings of
+    # the committee above the other side's branch
+    ("GET", "/api/v1/qa/questions/{question_id}"): lambda s: (
+        f"{V1}/qa/questions/{s.other.question_id}",
+        None,
+    ),
+    ("POST", "/api/v1/qa/questions/{question_id}/answers"): lambda s: (
+        f"{V1}/qa/questions/{s.other.question_id}/answers",
+        {"body": "越权回答"},
+    ),
+    ("POST", "/api/v1/qa/questions/{question_id}/follow-ups"): lambda s: (
+        f"{V1}/qa/questions/{s.other.question_id}/follow-ups",
+        {"body": "越权追问"},
+    ),
+    ("POST", "/api/v1/qa/questions/{question_id}/answers/{message_id}/accept"): lambda s: (
+        f"{V1}/qa/questions/{s.other.question_id}/answers/{s.other.answer_id}/accept",
+        None,
+    ),
+    ("POST", "/api/v1/qa/questions/{question_id}/close"): lambda s: (
+        f"{V1}/qa/questions/{s.other.question_id}/close",
+        None,
+    ),
+    ("POST", "/api/v1/qa/questions/{question_id}/reassign"): lambda s: (
+        f"{V1}/qa/questions/{s.other.question_id}/reassign",
+        {"org_id": s.own.branch.id, "reason": "越权转交"},
+    ),
+    ("POST", "/api/v1/qa/reviews/{review_id}/decision"): lambda s: (
+        f"{V1}/qa/reviews/{s.other.qa_review_id}/decision",
+        {"decision": "approved"},
+    ),
+    ("GET", "/api/v1/qa/settings/{org_id}"): lambda s: (
+        f"{V1}/qa/settings/{s.other.branch.parent_id}",
+        None,
+    ),
+    ("PUT", "/api/v1/qa/settings/{org_id}"): lambda s: (
+        f"{V1}/qa/settings/{s.other.branch.parent_id}",
+        {"members_may_answer": True},
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -659,7 +703,53 @@ async def arrange_side(
         draft_material_id=await create_material(client, admin.headers, branch, publish=False),
         published_material_id=await create_material(client, admin.headers, branch, publish=True),
         study_task_id=await create_study_task(client, factory, admin.headers, branch),
+        **await arrange_questions(client, factory, admin, branch, member),
     )
+
+
+async def arrange_questions(
+    client: httpx.AsyncClient, factory: Factory, admin: Actor, branch: Organization, member: Member
+) -> dict[str, int]:
+    """The branch's committee's Q&A category, and two questions of the member: one open
+    with the admin's answer, one held for review (the word list holds 游行示威 back)."""
+    assert branch.parent_id is not None
+    category = await client.post(
+        f"{V1}/qa/categories",
+        json={"org_id": branch.parent_id, "name": f"{branch.name}专题"},
+        headers=admin.headers,
+    )
+    assert category.status_code == 201, category.text
+    headers = factory.headers_for(await factory.account(member))
+    async with factory.runtime.sessionmaker() as session:
+        everyones = await session.scalar(select(QaCategory.id).where(QaCategory.name == "党费"))
+    asked = []
+    for body in ("党费交到哪里？", "关于游行示威的规定"):
+        response = await client.post(
+            f"{V1}/qa/questions",
+            json={"category_id": everyones, "title": f"{branch.name}的问题", "body": body},
+            headers=headers,
+        )
+        assert response.status_code == 201, response.text
+        asked.append(response.json())
+    question, held = asked
+    assert held["status"] == "pending_review"
+    answer = await client.post(
+        f"{V1}/qa/questions/{question['id']}/answers",
+        json={"body": "交到组织关系所在支部"},
+        headers=admin.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    async with factory.runtime.sessionmaker() as session:
+        review_id = await session.scalar(
+            select(ContentReview.id).where(ContentReview.subject_id == held["id"])
+        )
+    assert review_id is not None
+    return {
+        "qa_category_id": category.json()["id"],
+        "question_id": question["id"],
+        "answer_id": answer.json()["id"],
+        "qa_review_id": review_id,
+    }
 
 
 async def create_material(
@@ -879,6 +969,8 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("GET", "/api/v1/activities/{activity_id}/rsvp-summary"),
         ("GET", "/api/v1/study/materials/{material_id}"),
         ("PATCH", "/api/v1/study/materials/{material_id}"),
+        ("GET", "/api/v1/qa/questions/{question_id}"),
+        ("GET", "/api/v1/qa/settings/{org_id}"),
     ):
         if operation not in ROUTES:
             continue
@@ -940,6 +1032,42 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
             ),
         )
         for path in ("members", "members.xlsx", "orgs", "orgs.xlsx", "points.xlsx")
+    ),
+    (
+        "Q&A categories of another org",
+        lambda s: ("GET", f"{V1}/qa/categories?org_id={s.other.branch.id}", None),
+    ),
+    (
+        "Q&A category for another committee",
+        lambda s: (
+            "POST",
+            f"{V1}/qa/categories",
+            {"org_id": s.world.street_b.id, "name": "越权分类"},
+        ),
+    ),
+    (
+        "question in another committee's category",
+        lambda s: (
+            "POST",
+            f"{V1}/qa/questions",
+            {"category_id": s.other.qa_category_id, "title": "越权", "body": "越权提问"},
+        ),
+    ),
+    (
+        "own question passed to another org",
+        lambda s: (
+            "POST",
+            f"{V1}/qa/questions/{s.own.question_id}/reassign",
+            {"org_id": s.other.branch.id, "reason": "越权转交"},
+        ),
+    ),
+    (
+        "own question passed to another org's member",
+        lambda s: (
+            "POST",
+            f"{V1}/qa/questions/{s.own.question_id}/reassign",
+            {"member_id": s.other.member.id, "reason": "越权转交"},
+        ),
     ),
     (
         "role on own org for another org's member",
