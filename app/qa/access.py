@@ -92,11 +92,8 @@ async def _member_answerer(session: AsyncSession, member_id: int, question: Ques
     return bool(found)
 
 
-async def access(
-    session: AsyncSession, caller: Principal, question_id: int, *, for_update: bool = False
-) -> Access:
-    """The question as the caller may see it; 404 when they may not see it at all.
-    ``for_update`` locks its row (PostgreSQL) until the transaction ends."""
+async def access(session: AsyncSession, caller: Principal, question_id: int) -> Access:
+    """The question as the caller may see it; 404 when they may not see it at all."""
     scope = caller.scope(Permission.QA_ANSWER)
     routed = scope.covers(Question.routed_org_id)
     if caller.member_id is not None:
@@ -111,8 +108,6 @@ async def access(
         .join(QaCategory, QaCategory.id == Question.category_id)
         .where(Question.id == question_id)
     )
-    if for_update:
-        statement = statement.with_for_update(of=Question)
     row = (await session.execute(statement)).first()
     if row is None:
         raise QuestionNotFound()

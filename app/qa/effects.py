@@ -84,10 +84,12 @@ async def question_opened(
     *,
     now: datetime,
 ) -> None:
-    """Open to its answerers: found by search, and its routed members told."""
-    question.status = QuestionStatus.OPEN
-    question.updated_at = now
-    await session.flush()
+    """Open to its answerers (on pass, or approved): found by search, its routed members
+    told."""
+    if question.status is not QuestionStatus.OPEN:
+        question.status = QuestionStatus.OPEN
+        question.updated_at = now
+        await session.flush()
     await search.index_question(session, question)
     await notify_routed(
         session,

@@ -132,5 +132,5 @@ class ContentRisky(Unprocessable):
     was written."""
 
     code = "content.risky"
-    message_zh = "内容含有{label_name}等违规信息，请修改后再提交"
+    message_zh = "内容未通过安全检测（{label_name}），请修改后再提交"
     message_en = "The text was refused by the content check ({label_name})"

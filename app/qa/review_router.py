@@ -11,9 +11,8 @@ from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath
 from app.qa import reviews
-from app.qa.errors import ReviewDecided as AlreadyDecided
-from app.qa.errors import ReviewNotFound
-from app.qa.schemas import Decision, ReviewDecided, ReviewRead
+from app.qa.errors import ReviewDecided, ReviewNotFound
+from app.qa.schemas import Decision, DecisionRead, ReviewRead
 from app.runtime import RuntimeDep
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/qa", tags=["qa reviews"])
@@ -30,14 +29,14 @@ async def list_reviews(
     return paginate(ReviewRead, found, page)
 
 
-@router.post("/reviews/{review_id}/decision", responses=responses(ReviewNotFound, AlreadyDecided))
+@router.post("/reviews/{review_id}/decision", responses=responses(ReviewNotFound, ReviewDecided))
 async def decide_review(
     review_id: IdPath,
     body: Decision,
     caller: QaReviewer,
     session: DbSession,
     runtime: RuntimeDep,
-) -> ReviewDecided:
+) -> DecisionRead:
     """Approve (the text becomes visible, with what passing would have done: a question
     opens and its routed members are told, an answer reaches the asker) or reject (a
     question is rejected, a message stays hidden); the author is told either way. Once:
@@ -51,4 +50,4 @@ async def decide_review(
         reason=body.reason,
         now=runtime.clock.now(),
     )
-    return ReviewDecided.model_validate(review)
+    return DecisionRead.model_validate(review)

@@ -197,7 +197,7 @@ class ReviewRead(BaseModel):
     created_at: ShownTime
 
 
-class ReviewDecided(BaseModel):
+class DecisionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int

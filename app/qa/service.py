@@ -139,7 +139,7 @@ async def ask(
         title=body.title,
         body=body.body,
         anonymous=body.anonymous,
-        status=QuestionStatus.PENDING_REVIEW,
+        status=QuestionStatus.PENDING_REVIEW if moderation.held(verdict) else QuestionStatus.OPEN,
         routed_org_id=route.org_id,
         routed_role=route.role,
         created_at=now,

@@ -149,7 +149,7 @@ async def test_a_risky_question_is_refused_and_nothing_is_written(
         "content.risky",
         {"label": 20003, "label_name": "辱骂"},
     )
-    assert error["message"] == "内容含有辱骂等违规信息，请修改后再提交"
+    assert error["message"] == "内容未通过安全检测（辱骂），请修改后再提交"
     for model in (Question, QaAssignment, ContentReview, QaSearchEntry):
         assert await scene.rows(model) == []
     assert await scene.notices(NotificationKind.QA_QUESTION_ROUTED) == []

@@ -24,6 +24,7 @@ from app.models import (
     Role,
 )
 from tests.factories import Factory
+from tests.fixtures.apps import SpawnApp
 from tests.qa.qa_scene import (
     QA,
     QUESTIONS,
@@ -219,6 +220,20 @@ async def test_asking_is_rate_limited_per_member(scene: Scene) -> None:
     assert len(await scene.rows(Question)) == 3
     # Another member has their own allowance.
     assert (await scene.call("POST", QUESTIONS, scene.sibling, json=body)).status_code == 201
+
+
+async def test_asking_is_rate_limited_per_client_ip_too(
+    scene: Scene, spawn_app: SpawnApp, database_url: str
+) -> None:
+    _, client = await spawn_app(qa_settings(database_url, rate_limit_question_per_ip="2/minute"))
+    body = {"category_id": scene.category_id, "title": "问题", "body": "内容"}
+    for actor in (scene.asker, scene.sibling):
+        assert (await client.post(QUESTIONS, json=body, headers=actor.headers)).status_code == 201
+
+    refused = await client.post(QUESTIONS, json=body, headers=scene.outsider.headers)
+
+    assert (refused.status_code, code(refused)) == (429, "rate_limited")
+    assert len(await scene.rows(Question)) == 2
 
 
 # --- reading ------------------------------------------------------------------------------
