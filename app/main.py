@@ -54,6 +54,7 @@ from app.notify.worker import Worker
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.orgs.router import router as orgs_router
 from app.points.router import router as points_router
+from app.qa.figures_router import router as qa_figures_router
 from app.roles.router import router as roles_router
 from app.runtime import Runtime
 from app.study.figures_router import router as study_figures_router
@@ -84,6 +85,7 @@ ROUTERS = (
     study_figures_router,
     study_tasks_router,
     points_router,
+    qa_figures_router,
 )
 
 

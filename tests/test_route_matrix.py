@@ -941,6 +941,13 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
         )
         for path in ("members", "members.xlsx", "orgs", "orgs.xlsx", "points.xlsx")
     ),
+    *(
+        (
+            f"qa {path} of another org",
+            lambda s, path=path: ("GET", f"{V1}/qa/{path}?org_id={s.other.branch.id}", None),
+        )
+        for path in ("figures", "figures.xlsx")
+    ),
     (
         "role on own org for another org's member",
         lambda s: (
