@@ -54,6 +54,8 @@ from app.notify.worker import Worker
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.orgs.router import router as orgs_router
 from app.points.router import router as points_router
+from app.qa import reminders as qa_reminders
+from app.qa.figures_router import router as qa_figures_router
 from app.qa.review_router import router as qa_review_router
 from app.qa.router import router as qa_router
 from app.qa.settings_router import router as qa_settings_router
@@ -90,6 +92,7 @@ ROUTERS = (
     qa_router,
     qa_review_router,
     qa_settings_router,
+    qa_figures_router,
 )
 
 
@@ -98,6 +101,7 @@ def register_notifications(registry: NotifyRegistry) -> None:
     once per process, for the server's in-process worker and `python -m app worker` alike."""
     activities_notifications.register(registry)
     news_notifications.register(registry)
+    qa_reminders.register(registry)
     registry.register_job("idempotency.purge", idempotency_store.purge_expired)
 
 

@@ -1033,6 +1033,13 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
         )
         for path in ("members", "members.xlsx", "orgs", "orgs.xlsx", "points.xlsx")
     ),
+    *(
+        (
+            f"qa {path} of another org",
+            lambda s, path=path: ("GET", f"{V1}/qa/{path}?org_id={s.other.branch.id}", None),
+        )
+        for path in ("figures", "figures.xlsx")
+    ),
     (
         "Q&A categories of another org",
         lambda s: ("GET", f"{V1}/qa/categories?org_id={s.other.branch.id}", None),
