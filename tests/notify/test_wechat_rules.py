@@ -28,6 +28,8 @@ from app.models import (
     DeliveryStatus,
     Notification,
     NotificationKind,
+    QaCategory,
+    Role,
     SubscriptionCredit,
 )
 from app.notify.catalogue import KIND_VALUES, Value, values_of
@@ -36,12 +38,15 @@ from app.notify.channels.wechat_fields import RULES
 from app.notify.channels.wechat_templates import parse_templates, render, render_field
 from tests.factories import Actor, Factory
 from tests.fixtures.wechat import FakeWeChat
-from tests.notify.helpers import frozen
+from tests.notify.helpers import frozen, worker
 from tests.notify.scenes import Month, after_the_meeting, call, until_the_meeting
 from tests.study.task_helpers import add_material
 
 ZONE = ZoneInfo("Asia/Shanghai")
 README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+HELD = "[审核]"  # the word list holds a text with this for review
 
 
 def readme_example() -> dict[str, dict[str, str]]:
@@ -111,6 +116,7 @@ async def test_every_template_of_every_kind_renders_fields_wechat_accepts(
         json={"decision": "reject", "reason": "补签对象记错了"},
     )
     await a_study_task_assigned_and_reminded(app, client, clock, month)
+    await a_question_asked_held_answered_and_reminded(app, client, factory, clock, month)
     async with app.state.runtime.sessionmaker() as session:
         made = (await session.scalars(select(Notification).order_by(Notification.id))).all()
     messages = [message_of(n) for n in made]
@@ -152,6 +158,32 @@ async def a_study_task_assigned_and_reminded(
     await call(client, "POST", f"/study/tasks/{task['id']}/reminders", month.secretary)
 
 
+async def a_question_asked_held_answered_and_reminded(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory, clock: FrozenClock, month: Month
+) -> None:
+    """One question routed to the branch's instructor and answered; another held for review,
+    approved, and left a day unanswered."""
+    instructor = await factory.actor(Role.INSTRUCTOR, month.world.branch_a1)
+    async with app.state.runtime.sessionmaker() as session:
+        category_id = await session.scalar(select(QaCategory.id).where(QaCategory.name == "党费"))
+    asked = await call(
+        client,
+        "POST",
+        "/qa/questions",
+        month.came,
+        json={"category_id": category_id, "title": "党费怎么交", "body": "流动期间交到哪里？"},
+    )
+    answer = {"body": "交到组织关系所在的支部。"}
+    await call(client, "POST", f"/qa/questions/{asked['id']}/answers", instructor, json=answer)
+    held = {"category_id": category_id, "title": "转接组织关系", "body": f"{HELD}需要什么材料？"}
+    await call(client, "POST", "/qa/questions", month.came, json=held)
+    (review,) = (await call(client, "GET", "/qa/reviews", instructor))["items"]
+    decision = {"decision": "approved", "reason": "政策咨询"}
+    await call(client, "POST", f"/qa/reviews/{review['id']}/decision", instructor, json=decision)
+    clock.advance(hours=25)
+    await worker(app).tick()
+
+
 def _source(message: Message, source: str) -> Any:
     return (
         getattr(message, source)
@@ -178,6 +210,7 @@ def test_a_template_wechat_would_refuse_stops_the_start(
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
+    settings.content_check_review_words = [HELD]
     settings.notify_channels = ["inbox", "wechat"]
     settings.wechat_templates = readme_example()
     return settings
