@@ -72,6 +72,7 @@ from app.models.orgs import (
     Rating,
     SocialOrgType,
 )
+from app.models.oversight import ComprehensiveCommittee, MeetingNorm, NormType
 from app.models.points import PointEntry, PointKind, PointRule
 from app.models.qa import (
     CheckOutcome,
@@ -134,6 +135,7 @@ __all__ = [
     "CommitteePost",
     "CommitteeSeat",
     "CommitteeSettings",
+    "ComprehensiveCommittee",
     "ContentReview",
     "Delivery",
     "DeliveryStatus",
@@ -148,6 +150,7 @@ __all__ = [
     "MassOrg",
     "MaterialKind",
     "MaterialStatus",
+    "MeetingNorm",
     "Member",
     "MessageKind",
     "Minutes",
@@ -155,6 +158,7 @@ __all__ = [
     "NewsArticle",
     "NewsAudience",
     "NewsCategory",
+    "NormType",
     "Notification",
     "NotificationKind",
     "NotificationPreference",
