@@ -21,7 +21,7 @@ class Route:
     role: Role
 
 
-def _nearest_holder(org_id: int, role: Role) -> Select[tuple[int]]:
+def _nearest_holder(org_id: int, role: Role) -> Select[int]:
     return (
         select(OrgClosure.ancestor_id)
         .join(RoleAssignment, RoleAssignment.org_id == OrgClosure.ancestor_id)
@@ -51,7 +51,7 @@ async def route_for(session: AsyncSession, org_id: int) -> Route:
     return Route(committee if committee is not None else org_id, Role.COMMITTEE_ADMIN)
 
 
-def routed_members(question: Question) -> Select[tuple[int]]:
+def routed_members(question: Question) -> Select[int]:
     """SQL: the ids of the current members a question is routed to (whom its notifications
     and reminders reach): its assignee once it has one, else the holders of its role on its
     organization itself."""
