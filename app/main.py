@@ -53,6 +53,8 @@ from app.notify.subscriptions_router import router as subscriptions_router
 from app.notify.worker import Worker
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.orgs.router import router as orgs_router
+from app.oversight.compliance_router import router as oversight_compliance_router
+from app.oversight.router import router as oversight_router
 from app.points.router import router as points_router
 from app.roles.router import router as roles_router
 from app.runtime import Runtime
@@ -84,6 +86,8 @@ ROUTERS = (
     study_figures_router,
     study_tasks_router,
     points_router,
+    oversight_router,
+    oversight_compliance_router,
 )
 
 
