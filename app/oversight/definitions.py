@@ -108,6 +108,7 @@ async def cap_state(session: AsyncSession, org_id: int) -> CapState:
     row = (
         await session.execute(
             select(formal_members_working(Organization), coverage(Organization, parent))
+            .select_from(Organization)
             .join(parent, parent.id == Organization.parent_id)
             .where(Organization.id == org_id)
         )
