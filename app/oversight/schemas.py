@@ -227,6 +227,8 @@ class NormsWrite(RequestModel):
     """The committee's own norms per quarter; a type absent or null inherits from the
     committee above, or the default."""
 
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     branch_general_meeting: PerQuarter | None = None
     branch_committee: PerQuarter | None = None
     party_group: PerQuarter | None = None
