@@ -519,6 +519,28 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/me/study-tasks/{s.other.study_task_id}",
         None,
     ),
+    # oversight: a branch's activities behind its compliance; the committee above the other
+    # side's branch (its norms, its 综合党委 designation)
+    ("GET", "/api/v1/oversight/compliance/{branch_id}/activities"): lambda s: (
+        f"{V1}/oversight/compliance/{s.other.branch.id}/activities",
+        None,
+    ),
+    ("GET", "/api/v1/oversight/norms/{committee_id}"): lambda s: (
+        f"{V1}/oversight/norms/{s.other.branch.parent_id}",
+        None,
+    ),
+    ("PUT", "/api/v1/oversight/norms/{committee_id}"): lambda s: (
+        f"{V1}/oversight/norms/{s.other.branch.parent_id}",
+        {"branch_committee": 1},
+    ),
+    ("PUT", "/api/v1/oversight/comprehensive-committees/{committee_id}"): lambda s: (
+        f"{V1}/oversight/comprehensive-committees/{s.other.branch.parent_id}",
+        None,
+    ),
+    ("DELETE", "/api/v1/oversight/comprehensive-committees/{committee_id}"): lambda s: (
+        f"{V1}/oversight/comprehensive-committees/{s.other.branch.parent_id}",
+        None,
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -879,6 +901,8 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("GET", "/api/v1/activities/{activity_id}/rsvp-summary"),
         ("GET", "/api/v1/study/materials/{material_id}"),
         ("PATCH", "/api/v1/study/materials/{material_id}"),
+        ("GET", "/api/v1/oversight/compliance/{branch_id}/activities"),
+        ("GET", "/api/v1/oversight/norms/{committee_id}"),
     ):
         if operation not in ROUTES:
             continue
@@ -940,6 +964,22 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
             ),
         )
         for path in ("members", "members.xlsx", "orgs", "orgs.xlsx", "points.xlsx")
+    ),
+    *(
+        (
+            f"oversight {path} of another org",
+            lambda s, path=path: ("GET", f"{V1}/oversight/{path}?org_id={s.other.branch.id}", None),
+        )
+        for path in (
+            "coverage",
+            "coverage/orgs",
+            "coverage/orgs.xlsx",
+            "coverage/affiliation",
+            "rating-cap",
+            "rating-cap.xlsx",
+            "compliance",
+            "compliance.xlsx",
+        )
     ),
     (
         "role on own org for another org's member",
