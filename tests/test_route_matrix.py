@@ -975,6 +975,7 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
             "coverage/orgs",
             "coverage/orgs.xlsx",
             "coverage/affiliation",
+            "coverage/affiliation.xlsx",
             "rating-cap",
             "rating-cap.xlsx",
             "compliance",

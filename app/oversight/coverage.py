@@ -335,3 +335,38 @@ def filter_lines(org: Organization, as_of: date, chosen: OrgFilter, today: date)
     if chosen.contradiction is not None:
         lines.append(f"矛盾：{CONTRADICTION_LABELS[chosen.contradiction]}")
     return lines
+
+
+AFFILIATION_HEADINGS = (
+    "管理方式",
+    "社会组织",
+    *(COVERAGE_LABELS[kind] for kind in Coverage),
+)
+AFFILIATION_WIDTHS = (12, 10, 16, 16, 22, 10)
+
+
+def _count_cells(counts: Counts) -> list[CellValue]:
+    return [counts.total, *(getattr(counts, kind.value) for kind in Coverage)]
+
+
+def affiliation_sheet_rows(found: Picture) -> list[list[CellValue]]:
+    lines: list[list[CellValue]] = [
+        [mode.label, *_count_cells(mode.counts)] for mode in found.modes
+    ]
+    whole = Counts(
+        *(
+            sum(getattr(mode.counts, name) for mode in found.modes)
+            for name in Counts.__dataclass_fields__
+        )
+    )
+    lines.append(["合计", *_count_cells(whole)])
+    return lines
+
+
+def affiliation_footer(found: Picture) -> list[str]:
+    return [
+        f"{CONTRADICTION_LABELS[kind]}：{found.contradictions[kind]} 个" for kind in Contradiction
+    ] + [
+        "托底管理但不在综合党委之下：记为托底，但不在任何一个被指定为综合党委的党委之下。",
+        "未覆盖且未托底：上级不是党支部或联合党支部、本组织无党建工作指导员，且未记为托底。",
+    ]

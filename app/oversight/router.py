@@ -275,6 +275,46 @@ async def affiliation(
     )
 
 
+@router.get(
+    "/coverage/affiliation.xlsx",
+    response_class=Response,
+    responses={
+        200: {**SHEET_MEDIA, "description": "隶属关系与覆盖情况 (.xlsx)"},
+        **responses(OrgNotFound, AsOfInFuture),
+    },
+    description="The affiliation picture as an Excel sheet (隶属关系与覆盖情况): a row per "
+    "affiliation mode and a 合计 row (the coverage figure), the contradictions below."
+    + COVERAGE_DEFINITIONS
+    + AFFILIATION_DEFINITIONS,
+)
+async def affiliation_sheet(
+    org_id: OrgQuery,
+    caller: OversightReader,
+    session: ReadSession,
+    runtime: RuntimeDep,
+    as_of: AsOfQuery = None,
+) -> Response:
+    """Coverage per affiliation mode, as an .xlsx sheet."""
+    org = await _chosen(session, caller, org_id)
+    day = _as_of(runtime, as_of)
+    found = await figures.picture(session, org.id, day)
+    workbook = sheet.build(
+        title="隶属关系与覆盖情况",
+        sheet_name="隶属关系",
+        filters=figures.filter_lines(org, day, figures.OrgFilter(), runtime.today()),
+        generated_at=runtime.clock.now(),
+        headings=figures.AFFILIATION_HEADINGS,
+        widths=figures.AFFILIATION_WIDTHS,
+        rows=figures.affiliation_sheet_rows(found),
+        footer=figures.affiliation_footer(found),
+    )
+    return sheet.download(
+        workbook,
+        ascii_name=f"affiliation-{org.id}.xlsx",
+        name=f"{org.name}-隶属关系与覆盖情况.xlsx",
+    )
+
+
 @router.put(
     "/comprehensive-committees/{committee_id}",
     responses=responses(CommitteeNotFound),

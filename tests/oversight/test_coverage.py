@@ -334,6 +334,7 @@ async def test_another_subtree_is_not_found_and_members_are_refused(
         "coverage/orgs",
         "coverage/orgs.xlsx",
         "coverage/affiliation",
+        "coverage/affiliation.xlsx",
         "rating-cap",
         "rating-cap.xlsx",
     ):
@@ -432,3 +433,38 @@ async def test_the_sheet_is_limited_to_the_callers_scope(
     )
     assert "乙协会" not in [row[1] for row in own]
     assert own[-1][0] == "共 7 个社会组织"
+
+
+async def test_the_affiliation_sheet(client: httpx.AsyncClient, tree: Tree) -> None:
+    rows = sheet_rows(
+        await client.get(
+            f"{V1}/coverage/affiliation.xlsx?org_id={tree.street_a.id}", headers=tree.admin.headers
+        )
+    )
+    assert rows[0][0] == "隶属关系与覆盖情况"
+    assert [row[0] for row in rows[1:4]] == [
+        "组织：甲街道工委",
+        "统计日：2026-10-08",
+        "生成时间：2026-10-08 12:00",
+    ]
+    assert rows[4] == [
+        "管理方式",
+        "社会组织",
+        "单独建立党支部",
+        "联合党支部覆盖",
+        "仅选派党建工作指导员",
+        "未覆盖",
+    ]
+    # The picture's rows as worked out above, and the 合计 row is the coverage figure.
+    assert rows[5:11] == [
+        ["属地", 2, 1, 0, 0, 1],
+        ["业务主管", 1, 0, 1, 0, 0],
+        ["挂靠", 1, 0, 1, 0, 0],
+        ["托底", 2, 0, 0, 1, 1],
+        ["未填写", 1, 0, 0, 1, 0],
+        ["合计", 7, 1, 2, 2, 2],
+    ]
+    assert [row[0] for row in rows[12:14]] == [
+        "托底管理但不在综合党委之下：2 个",
+        "未覆盖且未托底：1 个",
+    ]
