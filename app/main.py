@@ -53,6 +53,8 @@ from app.notify.subscriptions_router import router as subscriptions_router
 from app.notify.worker import Worker
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.orgs.router import router as orgs_router
+from app.oversight.compliance_router import router as oversight_compliance_router
+from app.oversight.router import router as oversight_router
 from app.points.router import router as points_router
 from app.qa import reminders as qa_reminders
 from app.qa.figures_router import router as qa_figures_router
@@ -93,6 +95,8 @@ ROUTERS = (
     qa_review_router,
     qa_settings_router,
     qa_figures_router,
+    oversight_router,
+    oversight_compliance_router,
 )
 
 

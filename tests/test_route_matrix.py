@@ -563,6 +563,28 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/qa/settings/{s.other.branch.parent_id}",
         {"members_may_answer": True},
     ),
+    # oversight: a branch's activities behind its compliance; the committee above the other
+    # side's branch (its norms, its 综合党委 designation)
+    ("GET", "/api/v1/oversight/compliance/{branch_id}/activities"): lambda s: (
+        f"{V1}/oversight/compliance/{s.other.branch.id}/activities",
+        None,
+    ),
+    ("GET", "/api/v1/oversight/norms/{committee_id}"): lambda s: (
+        f"{V1}/oversight/norms/{s.other.branch.parent_id}",
+        None,
+    ),
+    ("PUT", "/api/v1/oversight/norms/{committee_id}"): lambda s: (
+        f"{V1}/oversight/norms/{s.other.branch.parent_id}",
+        {"branch_committee": 1},
+    ),
+    ("PUT", "/api/v1/oversight/comprehensive-committees/{committee_id}"): lambda s: (
+        f"{V1}/oversight/comprehensive-committees/{s.other.branch.parent_id}",
+        None,
+    ),
+    ("DELETE", "/api/v1/oversight/comprehensive-committees/{committee_id}"): lambda s: (
+        f"{V1}/oversight/comprehensive-committees/{s.other.branch.parent_id}",
+        None,
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -971,6 +993,8 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("PATCH", "/api/v1/study/materials/{material_id}"),
         ("GET", "/api/v1/qa/questions/{question_id}"),
         ("GET", "/api/v1/qa/settings/{org_id}"),
+        ("GET", "/api/v1/oversight/compliance/{branch_id}/activities"),
+        ("GET", "/api/v1/oversight/norms/{committee_id}"),
     ):
         if operation not in ROUTES:
             continue
@@ -1075,6 +1099,23 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
             f"{V1}/qa/questions/{s.own.question_id}/reassign",
             {"member_id": s.other.member.id, "reason": "越权转交"},
         ),
+    ),
+    *(
+        (
+            f"oversight {path} of another org",
+            lambda s, path=path: ("GET", f"{V1}/oversight/{path}?org_id={s.other.branch.id}", None),
+        )
+        for path in (
+            "coverage",
+            "coverage/orgs",
+            "coverage/orgs.xlsx",
+            "coverage/affiliation",
+            "coverage/affiliation.xlsx",
+            "rating-cap",
+            "rating-cap.xlsx",
+            "compliance",
+            "compliance.xlsx",
+        )
     ),
     (
         "role on own org for another org's member",

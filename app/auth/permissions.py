@@ -28,6 +28,8 @@ class Permission(enum.StrEnum):
     QA_REVIEW = "qa:review"  # the moderation queue: approve or reject held texts
     QA_READ = "qa:read"  # Q&A figures of the subtree
     QA_MANAGE = "qa:manage"  # the committee's Q&A settings and categories
+    OVERSIGHT_READ = "oversight:read"  # coverage, rating cap, compliance of the subtree
+    OVERSIGHT_MANAGE = "oversight:manage"  # the committee's norms, its 综合党委 designation
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -55,6 +57,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.QA_ANSWER,
             Permission.QA_REVIEW,
             Permission.QA_READ,
+            # The oversight figures of the organizations they guide: which of their branches
+            # meet the norms and which are hollow is what an instructor is sent to act on.
+            Permission.OVERSIGHT_READ,
         }
     ),
     Role.COMMITTEE_ADMIN: frozenset(
@@ -78,6 +83,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.QA_REVIEW,
             Permission.QA_READ,
             Permission.QA_MANAGE,
+            Permission.OVERSIGHT_READ,
+            Permission.OVERSIGHT_MANAGE,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(Permission),

@@ -72,6 +72,7 @@ from app.models.orgs import (
     Rating,
     SocialOrgType,
 )
+from app.models.oversight import ComprehensiveCommittee, MeetingNorm, NormType
 from app.models.points import PointEntry, PointKind, PointRule
 from app.models.qa import (
     CheckOutcome,
@@ -135,6 +136,7 @@ __all__ = [
     "CommitteePost",
     "CommitteeSeat",
     "CommitteeSettings",
+    "ComprehensiveCommittee",
     "ContentReview",
     "Delivery",
     "DeliveryStatus",
@@ -149,6 +151,7 @@ __all__ = [
     "MassOrg",
     "MaterialKind",
     "MaterialStatus",
+    "MeetingNorm",
     "Member",
     "MessageKind",
     "Minutes",
@@ -156,6 +159,7 @@ __all__ = [
     "NewsArticle",
     "NewsAudience",
     "NewsCategory",
+    "NormType",
     "Notification",
     "NotificationKind",
     "NotificationPreference",

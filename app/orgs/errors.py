@@ -61,3 +61,19 @@ class OrgHasMembers(Conflict):
     code = "org.has_members"
     message_zh = "该组织仍有党员"
     message_en = "The organization still has members"
+
+
+class RatingOverCap(Unprocessable):
+    """An organization with at least 3 formal members working there and no party
+    organization of its own or joint, rated 4A or 5A without ``rating_reason``.
+    details.formal_members_working, details.coverage, details.cap ("3A")."""
+
+    code = "org.rating_over_cap"
+    message_zh = (
+        "该社会组织具备建立党组织的条件（在此工作的正式党员不少于3名）但未单独或联合建立党组织，"
+        "评估等级不得高于3A；确需评定的，请填写理由"
+    )
+    message_en = (
+        "An organization with the conditions for a party organization but none may not be "
+        "rated above 3A; give a reason to record an exception"
+    )

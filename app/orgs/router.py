@@ -13,6 +13,7 @@ from app.kit.pagination import Page, PageParams, paginate
 from app.kit.types import IdPath, IdQuery
 from app.kit.validation import SearchText
 from app.models.orgs import OrgKind
+from app.observability import request_id_var
 from app.orgs import service
 from app.orgs.errors import (
     CreditCodeTaken,
@@ -21,6 +22,7 @@ from app.orgs.errors import (
     OrgHasChildren,
     OrgHasMembers,
     OrgNotFound,
+    RatingOverCap,
     SocialFieldsNotApplicable,
     SocialFieldsRequired,
 )
@@ -96,14 +98,24 @@ async def get_org(org_id: IdPath, caller: CurrentPrincipal, session: ReadSession
 
 @router.patch(
     "/{org_id}",
-    responses=responses(OrgNotFound, InvalidParent, OrgCycle, *_SOCIAL_FIELD_ERRORS),
+    responses=responses(OrgNotFound, InvalidParent, OrgCycle, RatingOverCap, *_SOCIAL_FIELD_ERRORS),
 )
 async def update_org(
     org_id: IdPath, body: OrgUpdate, caller: OrgsWriter, session: DbSession, runtime: RuntimeDep
 ) -> OrgRead:
-    """Change an organization's details, or move it (with its subtree) under another parent."""
+    """Change an organization's details, or move it (with its subtree) under another parent.
+
+    Rating cap: a social organization with at least 3 formal members working there whose
+    parent is neither a branch nor a joint branch may not be raised to 4A or 5A unless
+    `rating_reason` is given (`org.rating_over_cap` otherwise); the reason is recorded."""
     org = await service.update_org(
-        session, caller.scope(Permission.ORGS_WRITE), org_id, body, now=runtime.clock.now()
+        session,
+        caller.scope(Permission.ORGS_WRITE),
+        org_id,
+        body,
+        now=runtime.clock.now(),
+        actor_account_id=caller.account_id,
+        request_id=request_id_var.get(),
     )
     return OrgRead.model_validate(org)
 

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.kit.time import ShownTime
 from app.kit.types import DbId
-from app.kit.validation import CreditCode, Lax, RequestModel, Text100
+from app.kit.validation import CreditCode, Lax, Reason200, RequestModel, Text100
 from app.models.orgs import AffiliationMode, OrgKind, Rating, SocialOrgType
 
 OrgName = Text100
@@ -38,6 +38,14 @@ class OrgUpdate(SocialOrgFields):
 
     parent_id: DbId | None = Field(default=None, description="Moves the node and its subtree")
     name: OrgName | None = None
+    rating_reason: Reason200 | None = Field(
+        default=None,
+        description="Why a rating above 3A is given to an organization under the rating cap "
+        "(at least 3 formal members working there, no branch or joint branch of its own): "
+        "without it such a rating is refused (org.rating_over_cap); with it the rating is "
+        "saved and the reason recorded, readable in GET /api/v1/oversight/rating-cap. "
+        "Ignored when the rating needs none.",
+    )
 
 
 class OrgRead(SocialOrgFields):

@@ -13,8 +13,8 @@ from sqlalchemy.orm import aliased
 from app.auth.permissions import Permission
 from app.auth.scope import Principal, Scope
 from app.errors import Forbidden
-from app.models import Member, Organization, OrgClosure, OrgKind, RoleAssignment
-from app.models.orgs import ALLOWED_PARENTS
+from app.models import AuditEvent, Member, Organization, OrgClosure, OrgKind, RoleAssignment
+from app.models.orgs import ALLOWED_PARENTS, Rating
 from app.orgs.errors import (
     CreditCodeTaken,
     InvalidParent,
@@ -22,10 +22,12 @@ from app.orgs.errors import (
     OrgHasChildren,
     OrgHasMembers,
     OrgNotFound,
+    RatingOverCap,
     SocialFieldsNotApplicable,
     SocialFieldsRequired,
 )
 from app.orgs.schemas import OrgCreate, OrgUpdate, SocialOrgFields
+from app.oversight import definitions as oversight
 
 SOCIAL_ORG_FIELDS = tuple(SocialOrgFields.model_fields)
 _SOCIAL_ORG_REQUIRED = ("social_org_type", "credit_code")
@@ -133,9 +135,17 @@ async def create(
 
 
 async def update_org(
-    session: AsyncSession, scope: Scope, org_id: int, body: OrgUpdate, *, now: datetime
+    session: AsyncSession,
+    scope: Scope,
+    org_id: int,
+    body: OrgUpdate,
+    *,
+    now: datetime,
+    actor_account_id: int | None = None,
+    request_id: str | None = None,
 ) -> Organization:
     org = await get_in_scope(session, scope, org_id)
+    previous_rating = org.rating
     changes = body.model_dump(exclude_unset=True)
     social = {name: value for name, value in changes.items() if name in SOCIAL_ORG_FIELDS}
     filled = (_filled(org) - social.keys()) | {k for k, v in social.items() if v is not None}
@@ -151,7 +161,51 @@ async def update_org(
     if session.is_modified(org):
         org.updated_at = now
     await session.flush()
+    if org.rating in oversight.ABOVE_CAP and org.rating != previous_rating:
+        await _check_rating_cap(
+            session, org, previous_rating, body, actor_account_id, request_id, now
+        )
     return org
+
+
+async def _check_rating_cap(
+    session: AsyncSession,
+    org: Organization,
+    previous_rating: Rating | None,
+    body: OrgUpdate,
+    actor_account_id: int | None,
+    request_id: str | None,
+    now: datetime,
+) -> None:
+    """A rating raised above 3A of an organization under the rating cap (its stand after
+    this request's move, if any) is refused unless a reason is given, which is recorded."""
+    state = await oversight.cap_state(session, org.id)
+    if not state.capped:
+        return
+    facts = {
+        "formal_members_working": state.formal_members_working,
+        "coverage": state.coverage.value,
+    }
+    if body.rating_reason is None:
+        raise RatingOverCap(details={**facts, "cap": oversight.CAP.value})
+    session.add(
+        AuditEvent(
+            actor_account_id=actor_account_id,
+            action=oversight.RATING_EXCEPTION_ACTION,
+            object_type="organization",
+            object_id=org.id,
+            org_id=org.id,
+            request_id=request_id,
+            details={
+                "rating": org.rating.value if org.rating else None,
+                "previous_rating": previous_rating.value if previous_rating else None,
+                "reason": body.rating_reason,
+                **facts,
+            },
+            created_at=now,
+        )
+    )
+    await session.flush()
 
 
 async def _move(
