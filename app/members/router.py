@@ -130,6 +130,7 @@ async def create_member(
         body,
         today=runtime.today(),
         now=runtime.clock.now(),
+        actor_account_id=caller.account_id,
     )
     return MemberRead.model_validate(member)
 
@@ -176,6 +177,7 @@ async def update_member(
         body,
         today=runtime.today(),
         now=runtime.clock.now(),
+        actor_account_id=caller.account_id,
     )
     return MemberRead.model_validate(member)
 

@@ -17,6 +17,7 @@ from app.errors import Forbidden
 from app.kit.crypto import FieldCipher
 from app.kit.identifiers import id_number_birth_date
 from app.kit.masking import mask_id_number
+from app.members import roster_changes
 from app.members.errors import (
     AlreadyDeparted,
     AlreadyErased,
@@ -49,6 +50,7 @@ from app.models import (
     OrgKind,
     PartyStatus,
     RoleAssignment,
+    RosterChangeKind,
 )
 from app.models.orgs import BRANCH_KINDS
 from app.orgs import service as orgs_service
@@ -149,6 +151,8 @@ async def create(
     *,
     today: date,
     now: datetime,
+    actor_account_id: int | None = None,
+    source: str = "member:create",
 ) -> Member:
     if body.relation_org_id is None and body.workplace_org_id is None:
         raise OrgRequired()
@@ -175,6 +179,18 @@ async def create(
     await _set_id_number(session, cipher, member, body.id_number)
     session.add(member)
     await session.flush()
+    where = roster_changes.counted_at(member)
+    assert where is not None  # OrgRequired above
+    roster_changes.record(
+        session,
+        member,
+        RosterChangeKind.JOINED,
+        org_id=where,
+        occurred_on=today,
+        source=source,
+        now=now,
+        actor_account_id=actor_account_id,
+    )
     return member
 
 
@@ -187,8 +203,10 @@ async def update(
     *,
     today: date,
     now: datetime,
+    actor_account_id: int | None = None,
 ) -> Member:
     member = await get_in_scope(session, scope, member_id)
+    counted_before = roster_changes.counted_at(member)
     changes = body.model_dump(exclude_unset=True)
     await _check_orgs(session, scope, body.relation_org_id, body.workplace_org_id)
     relation = changes.get("relation_org_id", member.relation_org_id)
@@ -217,6 +235,17 @@ async def update(
         await _set_id_number(session, cipher, member, id_number)
     if session.is_modified(member):
         member.updated_at = now
+    # A current member's relation or workplace edited by hand moves them between rosters.
+    if member.departed_at is None:
+        roster_changes.record_move(
+            session,
+            member,
+            from_org_id=counted_before,
+            occurred_on=today,
+            source="member:update",
+            now=now,
+            actor_account_id=actor_account_id,
+        )
     await session.flush()
     return member
 
@@ -324,6 +353,19 @@ async def depart(
     member.departed_at = now
     member.departed_by_account_id = caller.account_id
     member.updated_at = now
+    where = roster_changes.counted_at(member)
+    if where is not None:
+        roster_changes.record(
+            session,
+            member,
+            RosterChangeKind(body.reason.value),
+            org_id=where,
+            occurred_on=body.left_on,
+            source="member:depart",
+            now=now,
+            actor_account_id=caller.account_id,
+            note=body.note,
+        )
     await session.flush()
     return member
 

@@ -34,12 +34,15 @@ from app.models.groups import (
 from app.models.idempotency import IdempotencyKey
 from app.models.identity import Account, RefreshToken, WechatAccessToken
 from app.models.members import (
+    ROSTER_ADDITIONS,
     DepartureReason,
     Gender,
     Member,
     PartyStatus,
     Role,
     RoleAssignment,
+    RosterChange,
+    RosterChangeKind,
 )
 from app.models.news import (
     ArticleStatus,
@@ -115,6 +118,7 @@ __all__ = [
     "COMMITTEE_POST_LABELS",
     "CRITICAL_KINDS",
     "GROUP_CHANNELS",
+    "ROSTER_ADDITIONS",
     "SINGLE_HOLDER_POSTS",
     "Account",
     "Activity",
@@ -188,6 +192,8 @@ __all__ = [
     "ReviewSubject",
     "Role",
     "RoleAssignment",
+    "RosterChange",
+    "RosterChangeKind",
     "RsvpAnswer",
     "SearchKind",
     "SocialOrgType",

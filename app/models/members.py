@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TimestampMixin, str_enum
@@ -147,3 +147,47 @@ class RoleAssignment(TimestampMixin, Base):
 
     # The holder, for the name shown with the role; loaded explicitly where it is shown.
     member: Mapped[Member] = relationship(lazy="raise")
+
+
+class RosterChangeKind(enum.StrEnum):
+    """Why a member came onto or went off an organization's roster (增减台账). The removals
+    are the departure reasons, one for one, so the ledger and the departure agree."""
+
+    JOINED = "joined"  # 新增 (entered in the system: a new member, an import's row)
+    TRANSFERRED_IN = "transferred_in"  # 组织关系转入
+    TRANSFERRED_OUT = DepartureReason.TRANSFERRED_OUT.value
+    MOVED_AWAY = DepartureReason.MOVED_AWAY.value
+    DECEASED = DepartureReason.DECEASED.value
+    WITHDREW = DepartureReason.WITHDREW.value
+    EXPELLED = DepartureReason.EXPELLED.value
+    STRUCK_OFF = DepartureReason.STRUCK_OFF.value
+    PROBATION_CANCELLED = DepartureReason.PROBATION_CANCELLED.value
+
+
+ROSTER_ADDITIONS = frozenset({RosterChangeKind.JOINED, RosterChangeKind.TRANSFERRED_IN})
+
+
+class RosterChange(Base):
+    """One addition to or removal from an organization's roster: the member's relation, else
+    their workplace (where they count). Written by the services that change a roster (members,
+    transfers, roster import: app/members/roster_changes.py), never through a route of its own;
+    rows are never updated, so the ledger is what happened, in order."""
+
+    __tablename__ = "roster_changes"
+    __table_args__ = (
+        Index("ix_roster_changes_org_id_occurred_on", "org_id", "occurred_on"),
+        Index("ix_roster_changes_member_id_id", "member_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[RosterChangeKind] = mapped_column(str_enum(RosterChangeKind, "roster_change_kind"))
+    # The member's status at the change: the figures count full and probationary members.
+    party_status: Mapped[PartyStatus] = mapped_column(str_enum(PartyStatus, "party_status"))
+    occurred_on: Mapped[date]  # the day it took effect (a departure's left_on)
+    note: Mapped[str | None] = mapped_column(String(200))
+    # What wrote it: "member:create", "member:update", "member:depart", "transfer:{id}", …
+    source: Mapped[str] = mapped_column(String(40))
+    recorded_by_account_id: Mapped[int | None]  # a number, like the audit trail's actor
+    recorded_at: Mapped[datetime]
