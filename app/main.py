@@ -54,6 +54,8 @@ from app.notify.worker import Worker
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.orgs.router import router as orgs_router
 from app.points.router import router as points_router
+from app.qa.faq_router import router as qa_faq_router
+from app.qa.search_router import router as qa_search_router
 from app.roles.router import router as roles_router
 from app.runtime import Runtime
 from app.study.figures_router import router as study_figures_router
@@ -84,6 +86,8 @@ ROUTERS = (
     study_figures_router,
     study_tasks_router,
     points_router,
+    qa_faq_router,
+    qa_search_router,
 )
 
 

@@ -46,6 +46,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import column, table, text
 
+from app.auth.scope import Scope
 from app.models import FaqEntry, QaSearchEntry, Question, SearchKind
 
 # Han ideographs (the unified block, extension A, compatibility ideographs, and the
@@ -161,7 +162,10 @@ async def remove(session: AsyncSession, kind: SearchKind, ref_id: int) -> None:
 
 
 def _scope(
-    faq_org_ids: Sequence[int], own_member_id: int | None, routed_org_ids: Sequence[int] | None
+    faq_org_ids: Sequence[int],
+    own_member_id: int | None,
+    routed_org_ids: Sequence[int] | None,
+    staff: Scope | None,
 ) -> ColumnElement[bool]:
     parts: list[ColumnElement[bool]] = []
     if faq_org_ids:
@@ -180,6 +184,14 @@ def _scope(
             and_(
                 QaSearchEntry.kind == SearchKind.QUESTION,
                 QaSearchEntry.routed_org_id.in_(routed_org_ids),
+            )
+        )
+    if staff is not None and not staff.is_empty:
+        parts.append(and_(QaSearchEntry.kind == SearchKind.FAQ, staff.covers(QaSearchEntry.org_id)))
+        parts.append(
+            and_(
+                QaSearchEntry.kind == SearchKind.QUESTION,
+                staff.covers(QaSearchEntry.routed_org_id),
             )
         )
     return or_(*parts) if parts else false()
@@ -221,15 +233,17 @@ async def search(
     faq_org_ids: Sequence[int],
     own_member_id: int | None,
     routed_org_ids: Sequence[int] | None,
+    staff: Scope | None = None,
     limit: int,
 ) -> list[Hit]:
     """The FAQ entries of ``faq_org_ids`` (the caller's organizations and their ancestors),
     the questions ``own_member_id`` asked and those routed to one of ``routed_org_ids`` (an
-    instructor's), that contain every term of the query, best first."""
+    instructor's), and with ``staff`` (a qa:answer scope) the FAQ entries of its subtrees and
+    the questions routed into them, that contain every term of the query, best first."""
     terms = query_tokens(query)
     if not terms or limit <= 0:
         return []
     build = _postgres if session.get_bind().dialect.name == "postgresql" else _sqlite
-    statement = build(terms).where(_scope(faq_org_ids, own_member_id, routed_org_ids))
+    statement = build(terms).where(_scope(faq_org_ids, own_member_id, routed_org_ids, staff))
     rows = (await session.execute(statement.limit(limit))).all()
     return [Hit(SearchKind(kind), int(ref_id), float(rank)) for kind, ref_id, rank in rows]
