@@ -328,18 +328,19 @@ def _normalized(text: str) -> tuple[str, list[int]]:
 
 def snippet(texts: Sequence[str], terms: Sequence[str], width: int = SNIPPET_WIDTH) -> str:
     """``width`` characters of the first of ``texts`` that holds a term, from a little before
-    the first term found in it; the start of the first text when none holds one (the match
-    was in the title)."""
-    for text in texts:
+    the first term found in it (or the last ``width`` when that is near the end); the start of
+    the first text when none holds one (the match was in the title). One line: runs of spaces
+    and line breaks become one space."""
+    lines = [" ".join(text.split()) for text in texts]
+    for text in lines:
         normal, origins = _normalized(text)
         found = [at for term in terms if (at := normal.find(term)) >= 0]
         if found:
             start = max(0, origins[min(found)] - SNIPPET_LEAD)
             break
     else:
-        text, start = (texts[0] if texts else ""), 0
-    text = " ".join(text.split())  # one line: runs of spaces and line breaks become one space
-    if start and len(text) - start < width:  # a match near the end: show the whole width
+        text, start = (lines[0] if lines else ""), 0
+    if start and len(text) - start < width:
         start = max(0, len(text) - width)
     cut = text[start : start + width]
     return ("…" if start else "") + cut + ("…" if start + width < len(text) else "")
