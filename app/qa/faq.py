@@ -20,7 +20,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, Select, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    false,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Permission
@@ -55,47 +65,60 @@ SNIPPET_LEAD = 20
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """Whose FAQ a caller reads and which questions they find."""
+    """Whose FAQ a caller reads and which questions they find, as lists of organizations:
+    search intersects their index scans with the words' (app/qa/search.py)."""
 
     member_id: int | None
-    # Every organization above the member's relation and workplace (none once the member has
-    # left) and above the roots of their qa:answer scope, each its own ancestor: what the
-    # member sees, and what the members an instructor serves see.
+    # The organizations whose FAQ they see: every one above the member's relation and
+    # workplace (none once the member has left), and for staff every one above and within
+    # their qa:answer scope (what the members they serve see, and their own entries).
     org_ids: tuple[int, ...]
-    staff: Scope  # qa:answer: the FAQ entries and the routed questions of its subtrees
+    # The organizations of their qa:answer scope: the questions routed there are theirs.
+    served_org_ids: tuple[int, ...]
+    staff: Scope  # qa:answer; everywhere for a system admin
 
 
-def _above_member(member_id: int) -> Select[int]:
-    return (
-        select(OrgClosure.ancestor_id)
-        .join(
-            Member,
-            OrgClosure.descendant_id.in_([Member.relation_org_id, Member.workplace_org_id]),
+def _viewer_orgs(
+    member_id: int | None, roots: frozenset[int]
+) -> Select[int, bool] | CompoundSelect[int, bool]:
+    """(organization, whether the roots' scope holds it) for each organization above the
+    member's and above the roots, and each one within the roots."""
+    parts: list[Select[int, bool]] = []
+    if member_id is not None:
+        parts.append(
+            select(OrgClosure.ancestor_id, false())
+            .join(
+                Member,
+                OrgClosure.descendant_id.in_([Member.relation_org_id, Member.workplace_org_id]),
+            )
+            .where(Member.id == member_id, Member.current())
         )
-        .where(Member.id == member_id, Member.current())
-    )
+    if roots:
+        parts.append(
+            select(OrgClosure.ancestor_id, false()).where(OrgClosure.descendant_id.in_(roots))
+        )
+        parts.append(
+            select(OrgClosure.descendant_id, true()).where(OrgClosure.ancestor_id.in_(roots))
+        )
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 async def viewer_of(session: AsyncSession, principal: Principal) -> Viewer:
     staff = principal.scope(Permission.QA_ANSWER)
-    parts: list[Select[int]] = []
-    if principal.member_id is not None:
-        parts.append(_above_member(principal.member_id))
-    if staff.roots:
-        parts.append(
-            select(OrgClosure.ancestor_id).where(OrgClosure.descendant_id.in_(staff.roots))
-        )
-    if not parts:
-        return Viewer(principal.member_id, (), staff)
-    query = parts[0].distinct() if len(parts) == 1 else union(*parts)
-    above = (await session.execute(query)).scalars()
-    return Viewer(principal.member_id, tuple(sorted(set(above))), staff)
+    if principal.member_id is None and not staff.roots:
+        return Viewer(principal.member_id, (), (), staff)
+    rows = (await session.execute(_viewer_orgs(principal.member_id, staff.roots))).all()
+    return Viewer(
+        principal.member_id,
+        org_ids=tuple(sorted({org_id for org_id, _ in rows})),
+        served_org_ids=tuple(sorted({org_id for org_id, served in rows if served})),
+        staff=staff,
+    )
 
 
 def _visible(viewer: Viewer) -> ColumnElement[bool]:
-    return FaqEntry.withdrawn_at.is_(None) & or_(
-        FaqEntry.org_id.in_(viewer.org_ids), viewer.staff.covers(FaqEntry.org_id)
-    )
+    seen = true() if viewer.staff.everywhere else FaqEntry.org_id.in_(viewer.org_ids)
+    return FaqEntry.withdrawn_at.is_(None) & seen
 
 
 def _entries(staff: Scope) -> Select[FaqEntry, str, bool]:
@@ -354,8 +377,8 @@ async def find(session: AsyncSession, viewer: Viewer, query: str, limit: int) ->
         query,
         faq_org_ids=viewer.org_ids,
         own_member_id=viewer.member_id,
-        routed_org_ids=None,
-        staff=viewer.staff,
+        routed_org_ids=viewer.served_org_ids,
+        everything=viewer.staff.everywhere,
         limit=limit,
     )
     terms = qa_search.query_tokens(query)
