@@ -337,15 +337,19 @@ async def withdraw(session: AsyncSession, scope: Scope, faq_id: int, *, now: dat
 # --- search -------------------------------------------------------------------------------
 
 
-def _normalized(text: str) -> tuple[str, list[int]]:
+def _normalized(text: str) -> tuple[str, list[int] | None]:
     """``text`` as search's tokenizer sees it (NFKC, lower case), and for each of its
-    characters the index of the character of ``text`` it came from."""
+    characters the index of the character of ``text`` it came from; None when that is its
+    own index (nearly always: full-width letters and capitals map one to one)."""
+    normal = unicodedata.normalize("NFKC", text).lower()
+    if len(normal) == len(text):
+        return normal, None
     parts: list[str] = []
     origins: list[int] = []
     for index, char in enumerate(text):
-        normal = unicodedata.normalize("NFKC", char).lower()
-        parts.append(normal)
-        origins.extend([index] * len(normal))
+        mapped = unicodedata.normalize("NFKC", char).lower()
+        parts.append(mapped)
+        origins.extend([index] * len(mapped))
     return "".join(parts), origins
 
 
@@ -359,7 +363,8 @@ def snippet(texts: Sequence[str], terms: Sequence[str], width: int = SNIPPET_WID
         normal, origins = _normalized(text)
         found = [at for term in terms if (at := normal.find(term)) >= 0]
         if found:
-            start = max(0, origins[min(found)] - SNIPPET_LEAD)
+            first = min(found) if origins is None else origins[min(found)]
+            start = max(0, first - SNIPPET_LEAD)
             break
     else:
         text, start = (lines[0] if lines else ""), 0

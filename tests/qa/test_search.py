@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, true
 
 from app.models import (
     FaqEntry,
@@ -205,6 +205,12 @@ def test_tokens_are_characters_and_bigrams_and_words() -> None:
     assert qa_search.tokenize("党费ＡＢＣ 2026年") == ["党", "费", "党费", "abc", "2026", "年"]
     assert qa_search.query_tokens("组织关系") == ["组织", "织关", "关系"]
     assert qa_search.query_tokens("党 & 费用 x") == ["党", "费用", "x"]
+    assert qa_search.query_cover("组织关系转接") == ["组织", "关系", "转接"]
+    assert qa_search.query_cover("入党积极分子") == ["入党", "积极", "分子"]
+    assert qa_search.query_cover("三会一课 党费 x 课") == ["三会", "一课", "党费", "x", "课"]
+    assert qa_search.query_cover("预备党员转正") == ["预备", "党员", "转正"]
+    assert qa_search.query_cover("党员转正") == ["党员", "转正"]
+    assert qa_search.query_cover("转正程") == ["转正", "正程"]
 
 
 async def test_each_query_finds_its_rows_and_ranks_the_best_first(
@@ -346,7 +352,7 @@ async def test_postgres_answers_from_the_gin_index(app: FastAPI, factory: Factor
         )
         await session.execute(text("ANALYZE qa_search_entries"))
         await session.execute(text("SET LOCAL enable_seqscan = off"))
-        compiled = qa_search._postgres(["党费"]).compile(
+        compiled = qa_search._postgres(["党费"], ["党费"], true()).compile(
             dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
         )
         plan = "\n".join((await session.execute(text(f"EXPLAIN {compiled}"))).scalars())

@@ -264,3 +264,7 @@ def test_a_snippet_starts_a_little_before_the_first_match() -> None:
     assert snippet(["没有", "这里有ＡＢＣ"], ["abc"]) == "这里有ＡＢＣ"
     assert snippet(["标题才有", "别处"], ["党费"]) == "标题才有"
     assert snippet(["第一行\n\n第二行  党费"], ["党费"]) == "第一行 第二行 党费"
+    # NFKC makes each ㈱ three characters, (株): the cut is still counted in the text's own.
+    assert snippet(["㈱" * 30 + "党费" + "乙" * 100], ["党费"]) == (
+        "…" + "㈱" * 20 + "党费" + "乙" * 58 + "…"
+    )
