@@ -209,6 +209,21 @@ async def test_a_committee_admin_finds_their_subtrees_faq_and_routed_questions(
     assert set(found) == set(scene.faq("dues", "transfer") + scene.question("mine", "anonymous"))
 
 
+async def test_a_system_admin_finds_every_entry_and_question_but_the_withdrawn(
+    scene: Scene, factory: Factory
+) -> None:
+    admin = await factory.actor(Role.SYSTEM_ADMIN, None)
+    found = await scene.found(admin, "党费")
+    assert set(found) == set(
+        scene.faq("dues", "transfer", "other_street")
+        + scene.question("mine", "anonymous", "routed_elsewhere")
+    )
+    faq = await scene.client.get("/api/v1/qa/faq", headers=admin.headers)
+    assert {item["id"] for item in faq.json()["items"]} == {
+        scene.ids[name] for name in ("dues", "transfer", "other_street")
+    }
+
+
 async def test_the_limit_keeps_the_best(scene: Scene) -> None:
     response = await scene.search(scene.me, "党费", limit=1)
     assert [(i["kind"], i["id"]) for i in response.json()["items"]] == scene.faq("dues")
