@@ -5,6 +5,7 @@ search as the services index them."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from app.models import (
     FaqEntry,
     MessageKind,
+    Organization,
     QaCategory,
     QaMessage,
     Question,
@@ -20,6 +22,16 @@ from app.models import (
     Visibility,
 )
 from app.qa import search as qa_search
+from tests.factories import Actor, Factory
+
+
+async def signed_in_member(
+    factory: Factory, relation: Organization, workplace: Organization | None = None, **kw: Any
+) -> Actor:
+    """A member of ``relation`` (working at ``workplace``) with an account and a token."""
+    member = await factory.member(relation, workplace, **kw)
+    account = await factory.account(member)
+    return Actor(member=member, account=account, headers=factory.headers_for(account))
 
 
 async def category_id(app: FastAPI, name: str = "党费") -> int:

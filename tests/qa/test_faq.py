@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from app.kit.clock import FrozenClock
 from app.models import FaqEntry, QaCategory, QaSearchEntry, Role, SearchKind
 from tests.factories import Actor, Factory, World, build_world
-from tests.qa.faq_helpers import add_faq, add_question, category_id
+from tests.qa.faq_helpers import add_faq, add_question, category_id, signed_in_member
 
 T0 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 QA = "/api/v1/qa"
@@ -69,12 +69,6 @@ class Scene:
             return found
 
 
-async def member_actor(factory: Factory, relation: Any, workplace: Any = None, **kw: Any) -> Actor:
-    member = await factory.member(relation, workplace, **kw)
-    account = await factory.account(member)
-    return Actor(member=member, account=account, headers=factory.headers_for(account))
-
-
 @pytest.fixture
 async def scene(
     app: FastAPI, client: httpx.AsyncClient, factory: Factory, clock: FrozenClock
@@ -83,10 +77,10 @@ async def scene(
     instructor = await factory.actor(Role.INSTRUCTOR, world.street_a)
     admin_b = await factory.actor(Role.COMMITTEE_ADMIN, world.street_b)
     secretary = await factory.actor(Role.SECRETARY, world.branch_a1)
-    asker = await member_actor(factory, world.branch_a1, name=ASKER_NAME)
-    member_a1 = await member_actor(factory, world.branch_a1)
-    member_a2 = await member_actor(factory, world.branch_a2)
-    commuter = await member_actor(factory, world.branch_a1, world.social_b)
+    asker = await signed_in_member(factory, world.branch_a1, name=ASKER_NAME)
+    member_a1 = await signed_in_member(factory, world.branch_a1)
+    member_a2 = await signed_in_member(factory, world.branch_a2)
+    commuter = await signed_in_member(factory, world.branch_a1, world.social_b)
     answered = await add_question(
         app,
         asker_id=asker.member.id,
@@ -106,7 +100,7 @@ async def scene(
         answer="一般一个月内。",
         accepted=False,
     )
-    outsider = await member_actor(factory, world.joint_b)
+    outsider = await signed_in_member(factory, world.joint_b)
     elsewhere = await add_question(
         app,
         asker_id=outsider.member.id,

@@ -18,7 +18,7 @@ from app.kit.clock import FrozenClock
 from app.models import Role
 from app.qa.faq import snippet
 from tests.factories import Actor, Factory, World, build_world
-from tests.qa.faq_helpers import add_faq, add_question
+from tests.qa.faq_helpers import add_faq, add_question, signed_in_member
 
 T0 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 SEARCH = "/api/v1/qa/search"
@@ -59,17 +59,11 @@ class Scene:
         return [("question", self.ids[name]) for name in names]
 
 
-async def actor_in(factory: Factory, org: Any, name: str) -> Actor:
-    member = await factory.member(org, name=name)
-    account = await factory.account(member)
-    return Actor(member=member, account=account, headers=factory.headers_for(account))
-
-
 @pytest.fixture
 async def scene(app: FastAPI, client: httpx.AsyncClient, factory: Factory) -> Scene:
     world = await build_world(factory)
-    me = await actor_in(factory, world.branch_a1, "李明")
-    other = await actor_in(factory, world.branch_a1, "王芳")
+    me = await signed_in_member(factory, world.branch_a1, name="李明")
+    other = await signed_in_member(factory, world.branch_a1, name="王芳")
     instructor = await factory.actor(Role.INSTRUCTOR, world.branch_a1)
     admin_a = await factory.actor(Role.COMMITTEE_ADMIN, world.street_a)
     city_admin = await factory.actor(Role.COMMITTEE_ADMIN, world.city)
