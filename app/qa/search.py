@@ -14,11 +14,15 @@ bigrams all occur; a rare false hit needs them all elsewhere in the same text), 
 character is found by its unigram.
 
 Each database indexes the tokens with its own engine, and the engine is a plain word index:
-PostgreSQL a GIN index on ``to_tsvector('simple', tokens)`` ('simple': no stemming, no stop
-words), ranked by ts_rank; SQLite an FTS5 table (``unicode61``: words are split at spaces,
-which the tokens already are), ranked by bm25(). A title's tokens are written twice, so a
-match in the title outranks one only in the body on both. Both ranks are returned as "higher
-is better".
+PostgreSQL the stored ``to_tsvector('simple', tokens)`` ('simple': no stemming, no stop
+words; a generated column, migration 0018) with a GIN index, ranked by ts_rank; SQLite an
+FTS5 table (``unicode61``: words are split at spaces, which the tokens already are), ranked
+by bm25(). A title's tokens are written twice, so a match in the title outranks one only in
+the body on both. Both ranks are returned as "higher is better".
+
+The scope is lists of organization ids and a member id, each with an index of its own: on
+PostgreSQL their bitmaps are intersected with the words' before a row is read, so a word in
+30,000 rows costs what the caller's few hundred cost (bench/README.md, Q&A search).
 
 The caller keeps the index in step: ``index_question`` / ``index_faq`` after each write of
 the text or of the routing, ``remove`` when a question or an entry is gone or withdrawn.
@@ -30,21 +34,28 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Float,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     false,
     func,
     literal_column,
     or_,
     select,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import column, table, text
+from sqlalchemy.types import TypeEngine
 
 from app.models import FaqEntry, QaSearchEntry, Question, SearchKind
 
@@ -91,6 +102,25 @@ def query_tokens(query: str) -> list[str]:
         else:
             terms.append(run)
     return list(dict.fromkeys(terms))[:_MAX_QUERY_TOKENS]
+
+
+def query_cover(query: str) -> list[str]:
+    """Fewer of ``query_tokens``' terms that still touch every character of the query: a
+    CJK run's bigrams two by two and its last one (组织关系转接: 组织, 关系, 转接). Bigrams
+    of one word nearly always come together, and PostgreSQL, taking them as independent,
+    multiplies their frequencies: for all five of 入党积极分子 it expected 66 rows where
+    21,057 hold them, and read them all; for three, it intersects with the caller's scope."""
+    terms = set(query_tokens(query))
+    cover: list[str] = []
+    for cjk, run in _runs(query):
+        if not (cjk and len(run) > 1):
+            cover.append(run)
+            continue
+        starts = list(range(0, len(run) - 1, 2))
+        if starts[-1] != len(run) - 2:
+            starts.append(len(run) - 2)
+        cover.extend(run[i : i + 2] for i in starts)
+    return [term for term in dict.fromkeys(cover) if term in terms]
 
 
 def _document(title: str, *texts: str) -> str:
@@ -160,48 +190,93 @@ async def remove(session: AsyncSession, kind: SearchKind, ref_id: int) -> None:
         await session.flush()
 
 
+def _inline(value: object, type_: TypeEngine[Any]) -> BindParameter[Any]:
+    """``value`` written into the statement when it runs, not sent as a parameter. As
+    parameters, asyncpg's prepared statement went to PostgreSQL's generic plan after its
+    fifth run, which neither folds the tsquery into a constant nor intersects the scope's
+    bitmaps: 1.1 s for an instructor's 党费 against 20 ms (bench/README.md, Q&A search).
+    The values are ids and the query's terms, which are letters and digits only."""
+    return bindparam(None, value, type_=type_, literal_execute=True)
+
+
+def _ids(values: Sequence[int]) -> BindParameter[Any]:
+    return bindparam(None, list(values), type_=Integer(), expanding=True, literal_execute=True)
+
+
+def _kind_is(kind: SearchKind) -> ColumnElement[bool]:
+    return QaSearchEntry.kind == literal_column(f"'{kind.value}'")
+
+
 def _scope(
-    faq_org_ids: Sequence[int], own_member_id: int | None, routed_org_ids: Sequence[int] | None
+    faq_org_ids: Sequence[int],
+    own_member_id: int | None,
+    routed_org_ids: Sequence[int] | None,
+    everything: bool,
 ) -> ColumnElement[bool]:
+    """Lists of ids, never subqueries: each part is then an index scan PostgreSQL can
+    intersect with the words' (a BitmapAnd), instead of reading every row that holds them."""
+    if everything:
+        return true()
     parts: list[ColumnElement[bool]] = []
     if faq_org_ids:
-        parts.append(
-            and_(QaSearchEntry.kind == SearchKind.FAQ, QaSearchEntry.org_id.in_(faq_org_ids))
-        )
+        parts.append(and_(_kind_is(SearchKind.FAQ), QaSearchEntry.org_id.in_(_ids(faq_org_ids))))
     if own_member_id is not None:
         parts.append(
             and_(
-                QaSearchEntry.kind == SearchKind.QUESTION,
-                QaSearchEntry.asker_member_id == own_member_id,
+                _kind_is(SearchKind.QUESTION),
+                QaSearchEntry.asker_member_id == _inline(own_member_id, Integer()),
             )
         )
     if routed_org_ids:
         parts.append(
             and_(
-                QaSearchEntry.kind == SearchKind.QUESTION,
-                QaSearchEntry.routed_org_id.in_(routed_org_ids),
+                _kind_is(SearchKind.QUESTION),
+                QaSearchEntry.routed_org_id.in_(_ids(routed_org_ids)),
             )
         )
     return or_(*parts) if parts else false()
 
 
-def _postgres(terms: list[str]) -> Select[SearchKind, int, float]:
+# PostgreSQL's stored tsvector (migration 0018), not in the models: its GIN index answers
+# the match and ts_rank reads it, where re-parsing ``tokens`` cost ~65 µs a matching row.
+_VECTOR: ColumnElement[str] = literal_column("qa_search_entries.vector")
+
+
+def _tsquery(terms: list[str]) -> ColumnElement[str]:
     # Each term a quoted lexeme ('' doubles a quote, \\ escapes a backslash): tsquery's own
-    # syntax (& | ! ( ) : *) inside a term is then text, never an operator. The config is a
-    # literal, not a parameter, so the expression is the index's and the planner uses it.
+    # syntax (& | ! ( ) : *) inside a term is then text, never an operator.
     quoted = " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
-    simple: ColumnElement[str] = literal_column("'simple'")
-    vector = func.to_tsvector(simple, QaSearchEntry.tokens)
-    tsquery = func.to_tsquery(simple, quoted)
-    rank: ColumnElement[float] = func.ts_rank(vector, tsquery, type_=Float)
+    return func.to_tsquery(literal_column("'simple'"), _inline(quoted, String()))
+
+
+def _postgres(
+    terms: list[str], cover: list[str], scope: ColumnElement[bool]
+) -> Select[SearchKind, int, float]:
+    """The rows of the scope that hold the cover's terms, then those that hold them all: the
+    planner plans the inner query alone (OFFSET 0 keeps it from merging the two), so it
+    estimates the cover, not the product of every bigram, and intersects the words' bitmap
+    with the scope's."""
+    words = _tsquery(terms)
+    candidates = (
+        select(
+            QaSearchEntry.kind,
+            QaSearchEntry.ref_id,
+            QaSearchEntry.id,
+            func.ts_rank(_VECTOR, words, type_=Float).label("rank"),
+            _VECTOR.bool_op("@@")(words).label("exact"),
+        )
+        .where(_VECTOR.bool_op("@@")(_tsquery(cover)), scope)
+        .offset(_inline(0, Integer()))
+        .subquery("candidates")
+    )
     return (
-        select(QaSearchEntry.kind, QaSearchEntry.ref_id, rank)
-        .where(vector.bool_op("@@")(tsquery))
-        .order_by(rank.desc(), QaSearchEntry.id)
+        select(candidates.c.kind, candidates.c.ref_id, candidates.c.rank)
+        .where(candidates.c.exact)
+        .order_by(candidates.c.rank.desc(), candidates.c.id)
     )
 
 
-def _sqlite(terms: list[str]) -> Select[SearchKind, int, float]:
+def _sqlite(terms: list[str], scope: ColumnElement[bool]) -> Select[SearchKind, int, float]:
     # Each term an FTS5 string ("" doubles a quote), so AND/OR/NOT, * and ^ are text.
     match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
     rank: ColumnElement[float] = literal_column("-bm25(qa_search_fts)", Float)  # lower: better
@@ -209,7 +284,7 @@ def _sqlite(terms: list[str]) -> Select[SearchKind, int, float]:
         select(QaSearchEntry.kind, QaSearchEntry.ref_id, rank)
         .select_from(QaSearchEntry)
         .join(_FTS, _FTS.c.rowid == QaSearchEntry.id)
-        .where(text("qa_search_fts MATCH :match").bindparams(match=match))
+        .where(text("qa_search_fts MATCH :match").bindparams(match=match), scope)
         .order_by(rank.desc(), QaSearchEntry.id)
     )
 
@@ -221,15 +296,21 @@ async def search(
     faq_org_ids: Sequence[int],
     own_member_id: int | None,
     routed_org_ids: Sequence[int] | None,
+    everything: bool = False,
     limit: int,
 ) -> list[Hit]:
-    """The FAQ entries of ``faq_org_ids`` (the caller's organizations and their ancestors),
-    the questions ``own_member_id`` asked and those routed to one of ``routed_org_ids`` (an
-    instructor's), that contain every term of the query, best first."""
+    """The FAQ entries of ``faq_org_ids`` (the caller's organizations and their ancestors,
+    and the organizations an instructor serves), the questions ``own_member_id`` asked and
+    those routed to one of ``routed_org_ids`` (the organizations of an instructor's scope),
+    or with ``everything`` (a system admin) every entry and question, that contain every
+    term of the query, best first."""
     terms = query_tokens(query)
     if not terms or limit <= 0:
         return []
-    build = _postgres if session.get_bind().dialect.name == "postgresql" else _sqlite
-    statement = build(terms).where(_scope(faq_org_ids, own_member_id, routed_org_ids))
-    rows = (await session.execute(statement.limit(limit))).all()
+    scope = _scope(faq_org_ids, own_member_id, routed_org_ids, everything)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = _postgres(terms, query_cover(query), scope)
+    else:
+        statement = _sqlite(terms, scope)
+    rows = (await session.execute(statement.limit(_inline(limit, Integer())))).all()
     return [Hit(SearchKind(kind), int(ref_id), float(rank)) for kind, ref_id, rank in rows]
