@@ -55,9 +55,11 @@ from app.observability import Metrics, RequestContextMiddleware, configure_loggi
 from app.orgs.router import router as orgs_router
 from app.points.router import router as points_router
 from app.qa import reminders as qa_reminders
+from app.qa.faq_router import router as qa_faq_router
 from app.qa.figures_router import router as qa_figures_router
 from app.qa.review_router import router as qa_review_router
 from app.qa.router import router as qa_router
+from app.qa.search_router import router as qa_search_router
 from app.qa.settings_router import router as qa_settings_router
 from app.roles.router import router as roles_router
 from app.runtime import Runtime
@@ -93,6 +95,8 @@ ROUTERS = (
     qa_review_router,
     qa_settings_router,
     qa_figures_router,
+    qa_faq_router,
+    qa_search_router,
 )
 
 

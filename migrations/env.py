@@ -34,15 +34,19 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:  # n
     return False
 
 
-# Search's own indexes live outside the models' metadata (migration 0014): SQLite's FTS5 table
-# with its shadow tables (qa_search_fts_data, _idx, _docsize, _config), and PostgreSQL's GIN
-# index on an expression. Reflected, they would look like tables and an index to drop.
+# Search's own indexes live outside the models' metadata (migrations 0014 and 0018): SQLite's
+# FTS5 table with its shadow tables (qa_search_fts_data, _idx, _docsize, _config), and
+# PostgreSQL's tsvector column with its GIN index. Reflected, they would look like tables, a
+# column and an index to drop.
 _UNMODELLED_TABLES = "qa_search_fts"
-_UNMODELLED_INDEXES = frozenset({"ix_qa_search_entries_tokens"})
+_UNMODELLED_INDEXES = frozenset({"ix_qa_search_entries_vector"})
+_UNMODELLED_COLUMNS = frozenset({("qa_search_entries", "vector")})
 
 
-def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:  # noqa: ARG001
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "table" and name is not None and name.startswith(_UNMODELLED_TABLES):
+        return False
+    if type_ == "column" and (parent_names.get("table_name"), name) in _UNMODELLED_COLUMNS:
         return False
     return not (type_ == "index" and name in _UNMODELLED_INDEXES)
 

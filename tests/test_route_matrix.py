@@ -45,6 +45,7 @@ from tests.fixtures.apps import client_of, running_app
 from tests.fixtures.database import empty_all_tables
 from tests.fixtures.settings import settings_for
 from tests.fixtures.wechat import FakeWeChat
+from tests.qa.faq_helpers import add_faq, add_question
 from tests.study.task_helpers import add_material
 
 Operation = tuple[str, str]  # (method, path template)
@@ -151,6 +152,8 @@ class Side:
     question_id: int  # the member's, answered by an admin
     answer_id: int
     qa_review_id: int  # of the member's question held for review
+    faq_question_id: int  # a question of the branch with an accepted answer
+    faq_entry_id: int  # an FAQ entry of the branch
 
 
 @dataclass
@@ -563,6 +566,23 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/qa/settings/{s.other.branch.parent_id}",
         {"members_may_answer": True},
     ),
+    # the FAQ
+    ("POST", "/api/v1/qa/questions/{question_id}/faq"): lambda s: (
+        f"{V1}/qa/questions/{s.other.faq_question_id}/faq",
+        {"org_id": s.own.branch.id},
+    ),
+    ("GET", "/api/v1/qa/faq/{faq_id}"): lambda s: (
+        f"{V1}/qa/faq/{s.other.faq_entry_id}",
+        None,
+    ),
+    ("PATCH", "/api/v1/qa/faq/{faq_id}"): lambda s: (
+        f"{V1}/qa/faq/{s.other.faq_entry_id}",
+        {"title": "越权改名", "answer_text": "越权改写"},
+    ),
+    ("DELETE", "/api/v1/qa/faq/{faq_id}"): lambda s: (
+        f"{V1}/qa/faq/{s.other.faq_entry_id}",
+        None,
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -704,6 +724,22 @@ async def arrange_side(
         published_material_id=await create_material(client, admin.headers, branch, publish=True),
         study_task_id=await create_study_task(client, factory, admin.headers, branch),
         **await arrange_questions(client, factory, admin, branch, member),
+        faq_question_id=await add_question(
+            factory.app,
+            asker_id=member.id,
+            org_id=branch.id,
+            routed_org_id=branch.id,
+            title=f"{branch.name}的党费问题",
+            body="党费怎么交？",
+            answer="按月交纳。",
+        ),
+        faq_entry_id=await add_faq(
+            factory.app,
+            org_id=branch.id,
+            title=f"{branch.name}常见问题",
+            question_text="党费怎么交？",
+            answer_text="按月交纳。",
+        ),
     )
 
 
@@ -971,6 +1007,8 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("PATCH", "/api/v1/study/materials/{material_id}"),
         ("GET", "/api/v1/qa/questions/{question_id}"),
         ("GET", "/api/v1/qa/settings/{org_id}"),
+        ("GET", "/api/v1/qa/faq/{faq_id}"),
+        ("PATCH", "/api/v1/qa/faq/{faq_id}"),
     ):
         if operation not in ROUTES:
             continue
@@ -1076,6 +1114,15 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
             {"member_id": s.other.member.id, "reason": "越权转交"},
         ),
     ),
+    (
+        "own question published to another org's FAQ",
+        lambda s: (
+            "POST",
+            f"{V1}/qa/questions/{s.own.faq_question_id}/faq",
+            {"org_id": s.other.branch.id},
+        ),
+    ),
+    ("FAQ of another org", lambda s: ("GET", f"{V1}/qa/faq?org_id={s.other.branch.id}", None)),
     (
         "role on own org for another org's member",
         lambda s: (

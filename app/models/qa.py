@@ -50,10 +50,11 @@ The data model, and why it has this shape:
     Search (item 5, migration 0014): one row per question or FAQ entry with its text as
     the space-separated tokens of ``app.qa.search.tokenize``, and the columns search's
     scope reads (the anchor ``org_id``; a question's ``routed_org_id`` and asker).
-    PostgreSQL indexes ``to_tsvector('simple', tokens)`` with GIN
-    (``ix_qa_search_entries_tokens``); SQLite keeps the FTS5 table ``qa_search_fts`` (external
-    content, triggers keep it in step). Neither is in this metadata: the migration makes them
-    and migrations/env.py tells Alembic's comparison to leave them alone.
+    PostgreSQL stores ``to_tsvector('simple', tokens)`` in the generated column ``vector``,
+    indexed with GIN (``ix_qa_search_entries_vector``, migration 0018); SQLite keeps the FTS5
+    table ``qa_search_fts`` (external content, triggers keep it in step). Neither is in this
+    metadata: the migrations make them and migrations/env.py tells Alembic's comparison to
+    leave them alone. The scope's columns have indexes of their own (0018).
 Times come from the service's clock, never from a column default.
 """
 
@@ -281,7 +282,18 @@ class QaSearchEntry(Base):
     """What search finds: ``ref_id`` is the question's or the FAQ entry's id (by ``kind``)."""
 
     __tablename__ = "qa_search_entries"
-    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id"),
+        # The scope's columns (migration 0018): PostgreSQL intersects them with the words'.
+        Index(
+            "ix_qa_search_entries_faq_org_id",
+            "org_id",
+            postgresql_where=text("kind = 'faq'"),
+            sqlite_where=text("kind = 'faq'"),
+        ),
+        Index("ix_qa_search_entries_routed_org_id", "routed_org_id"),
+        Index("ix_qa_search_entries_asker_member_id", "asker_member_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[SearchKind] = mapped_column(str_enum(SearchKind, "qa_search_kind"))

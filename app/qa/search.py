@@ -14,11 +14,15 @@ bigrams all occur; a rare false hit needs them all elsewhere in the same text), 
 character is found by its unigram.
 
 Each database indexes the tokens with its own engine, and the engine is a plain word index:
-PostgreSQL a GIN index on ``to_tsvector('simple', tokens)`` ('simple': no stemming, no stop
-words), ranked by ts_rank; SQLite an FTS5 table (``unicode61``: words are split at spaces,
-which the tokens already are), ranked by bm25(). A title's tokens are written twice, so a
-match in the title outranks one only in the body on both. Both ranks are returned as "higher
-is better".
+PostgreSQL the stored ``to_tsvector('simple', tokens)`` ('simple': no stemming, no stop
+words; a generated column, migration 0018) with a GIN index, ranked by ts_rank; SQLite an
+FTS5 table (``unicode61``: words are split at spaces, which the tokens already are), ranked
+by bm25(). A title's tokens are written twice, so a match in the title outranks one only in
+the body on both. Both ranks are returned as "higher is better".
+
+The scope is lists of organization ids and a member id, each with an index of its own: on
+PostgreSQL their bitmaps are intersected with the words' before a row is read, so a word in
+30,000 rows costs what the caller's few hundred cost (bench/README.md, Q&A search).
 
 The caller keeps the index in step: ``index_question`` / ``index_faq`` after each write of
 the text or of the routing, ``remove`` when a question or an entry is gone or withdrawn.
@@ -41,6 +45,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -160,43 +165,56 @@ async def remove(session: AsyncSession, kind: SearchKind, ref_id: int) -> None:
         await session.flush()
 
 
+def _kind_is(kind: SearchKind) -> ColumnElement[bool]:
+    # A literal, not a parameter: the planner then matches the partial index on the FAQ's
+    # organizations (kind = 'faq') even in a prepared statement's generic plan.
+    return QaSearchEntry.kind == literal_column(f"'{kind.value}'")
+
+
 def _scope(
-    faq_org_ids: Sequence[int], own_member_id: int | None, routed_org_ids: Sequence[int] | None
+    faq_org_ids: Sequence[int],
+    own_member_id: int | None,
+    routed_org_ids: Sequence[int] | None,
+    everything: bool,
 ) -> ColumnElement[bool]:
+    """Lists of ids, never subqueries: each part is then an index scan PostgreSQL can
+    intersect with the words' (a BitmapAnd), instead of reading every row that holds them."""
+    if everything:
+        return true()
     parts: list[ColumnElement[bool]] = []
     if faq_org_ids:
-        parts.append(
-            and_(QaSearchEntry.kind == SearchKind.FAQ, QaSearchEntry.org_id.in_(faq_org_ids))
-        )
+        parts.append(and_(_kind_is(SearchKind.FAQ), QaSearchEntry.org_id.in_(faq_org_ids)))
     if own_member_id is not None:
         parts.append(
             and_(
-                QaSearchEntry.kind == SearchKind.QUESTION,
+                _kind_is(SearchKind.QUESTION),
                 QaSearchEntry.asker_member_id == own_member_id,
             )
         )
     if routed_org_ids:
         parts.append(
             and_(
-                QaSearchEntry.kind == SearchKind.QUESTION,
+                _kind_is(SearchKind.QUESTION),
                 QaSearchEntry.routed_org_id.in_(routed_org_ids),
             )
         )
     return or_(*parts) if parts else false()
 
 
+# PostgreSQL's stored tsvector (migration 0018), not in the models: its GIN index answers
+# the match and ts_rank reads it, where re-parsing ``tokens`` cost ~65 µs a matching row.
+_VECTOR: ColumnElement[str] = literal_column("qa_search_entries.vector")
+
+
 def _postgres(terms: list[str]) -> Select[SearchKind, int, float]:
     # Each term a quoted lexeme ('' doubles a quote, \\ escapes a backslash): tsquery's own
-    # syntax (& | ! ( ) : *) inside a term is then text, never an operator. The config is a
-    # literal, not a parameter, so the expression is the index's and the planner uses it.
+    # syntax (& | ! ( ) : *) inside a term is then text, never an operator.
     quoted = " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
-    simple: ColumnElement[str] = literal_column("'simple'")
-    vector = func.to_tsvector(simple, QaSearchEntry.tokens)
-    tsquery = func.to_tsquery(simple, quoted)
-    rank: ColumnElement[float] = func.ts_rank(vector, tsquery, type_=Float)
+    tsquery = func.to_tsquery(literal_column("'simple'"), quoted)
+    rank: ColumnElement[float] = func.ts_rank(_VECTOR, tsquery, type_=Float)
     return (
         select(QaSearchEntry.kind, QaSearchEntry.ref_id, rank)
-        .where(vector.bool_op("@@")(tsquery))
+        .where(_VECTOR.bool_op("@@")(tsquery))
         .order_by(rank.desc(), QaSearchEntry.id)
     )
 
@@ -221,15 +239,18 @@ async def search(
     faq_org_ids: Sequence[int],
     own_member_id: int | None,
     routed_org_ids: Sequence[int] | None,
+    everything: bool = False,
     limit: int,
 ) -> list[Hit]:
-    """The FAQ entries of ``faq_org_ids`` (the caller's organizations and their ancestors),
-    the questions ``own_member_id`` asked and those routed to one of ``routed_org_ids`` (an
-    instructor's), that contain every term of the query, best first."""
+    """The FAQ entries of ``faq_org_ids`` (the caller's organizations and their ancestors,
+    and the organizations an instructor serves), the questions ``own_member_id`` asked and
+    those routed to one of ``routed_org_ids`` (the organizations of an instructor's scope),
+    or with ``everything`` (a system admin) every entry and question, that contain every
+    term of the query, best first."""
     terms = query_tokens(query)
     if not terms or limit <= 0:
         return []
     build = _postgres if session.get_bind().dialect.name == "postgresql" else _sqlite
-    statement = build(terms).where(_scope(faq_org_ids, own_member_id, routed_org_ids))
+    statement = build(terms).where(_scope(faq_org_ids, own_member_id, routed_org_ids, everything))
     rows = (await session.execute(statement.limit(limit))).all()
     return [Hit(SearchKind(kind), int(ref_id), float(rank)) for kind, ref_id, rank in rows]

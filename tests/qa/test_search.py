@@ -327,7 +327,7 @@ async def test_the_cleanup_empties_the_index_too(app: FastAPI, factory: Factory)
 
 @pytest.mark.postgres_only
 async def test_postgres_answers_from_the_gin_index(app: FastAPI, factory: Factory) -> None:
-    """The search's WHERE is the index's expression, so the planner can use it (seq scans
+    """The search's WHERE is the indexed vector column, so the planner can use it (seq scans
     off: on a handful of rows it would rightly scan; by hand on 5,000 rows it chose the
     bitmap index scan unprompted)."""
     corpus = await _corpus(app, factory)
@@ -350,4 +350,4 @@ async def test_postgres_answers_from_the_gin_index(app: FastAPI, factory: Factor
             dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
         )
         plan = "\n".join((await session.execute(text(f"EXPLAIN {compiled}"))).scalars())
-    assert "ix_qa_search_entries_tokens" in plan
+    assert "ix_qa_search_entries_vector" in plan
