@@ -41,6 +41,7 @@ from app.models import (
 from app.orgs import service as orgs_service
 from app.orgs.schemas import OrgCreate
 from app.seed.news import seed_news
+from app.seed.qa import seed_qa
 from app.seed.study import seed_study
 from app.seed.study_tasks import seed_demo_tasks
 
@@ -257,6 +258,8 @@ async def _seed(
     today: date,
     now: datetime,
     storage: Storage | None = None,
+    *,
+    settings: Settings,
 ) -> Organization:
     """The demo city; answers the demo branch (the demo secretary's)."""
     rng = random.Random(SEED)
@@ -373,6 +376,7 @@ async def _seed(
     await _groups(session, branches[SECRETARY_BRANCH], staff, now)
     await seed_news(session, party, today, now)
     await seed_study(session, party, branches[SECRETARY_BRANCH], now, storage)
+    await seed_qa(session, settings, party, staff, now)
     return branches[SECRETARY_BRANCH]
 
 
@@ -421,7 +425,7 @@ async def run_seed(settings: Settings, clock: Clock | None = None) -> bool:
             # The demo's document is stored where a local demo keeps its uploads.
             local = settings.storage_backend is StorageBackend.LOCAL
             storage = LocalStorage(settings.storage_dir) if local else None
-            branch = await _seed(session, cipher, today, now, storage)
+            branch = await _seed(session, cipher, today, now, storage, settings=settings)
             await seed_demo_tasks(session, settings, branch, now=now)
             return True
     finally:
