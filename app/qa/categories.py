@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,16 +15,32 @@ from app.auth.permissions import Permission
 from app.auth.scope import Principal, Scope
 from app.models import Member, Organization, OrgClosure, QaCategory
 from app.orgs.errors import OrgNotFound
-from app.qa.errors import CategoryExists, CategoryNotFound
+from app.qa.errors import CategoryExists
 from app.qa.settings import committee_in_scope
 
 
-def _open_at(org_id: int | None) -> ColumnElement[bool]:
-    """SQL: the category is everyone's, or a committee's at or above ``org_id``."""
+def _open_at(org_id: int | ColumnElement[int] | None) -> ColumnElement[bool]:
+    """SQL: the category is everyone's, or a committee's at or above ``org_id`` (an id, or a
+    column of the enclosing statement)."""
     if org_id is None:
         return QaCategory.org_id.is_(None)
-    above = select(OrgClosure.ancestor_id).where(OrgClosure.descendant_id == org_id)
+    # Correlated to the enclosing statement's tables when ``org_id`` is one of their columns.
+    above = (
+        select(OrgClosure.ancestor_id)
+        .where(OrgClosure.descendant_id == org_id)
+        .correlate_except(OrgClosure)
+    )
     return or_(QaCategory.org_id.is_(None), QaCategory.org_id.in_(above))
+
+
+def name_for_question_at(category_id: int, anchor: ColumnElement[int]) -> ScalarSelect[str]:
+    """SQL: the category's name when a question asked from ``anchor`` may take it, else
+    NULL (a column of the statement that finds the anchor)."""
+    return (
+        select(QaCategory.name)
+        .where(QaCategory.id == category_id, _open_at(anchor))
+        .scalar_subquery()
+    )
 
 
 async def open_at(session: AsyncSession, org_id: int | None) -> Sequence[QaCategory]:
@@ -36,16 +52,6 @@ async def open_at(session: AsyncSession, org_id: int | None) -> Sequence[QaCateg
             .order_by(func.coalesce(Organization.depth, -1), QaCategory.position, QaCategory.id)
         )
     ).all()
-
-
-async def name_for_question(session: AsyncSession, category_id: int, anchor_org_id: int) -> str:
-    """The category's name, when a question asked from ``anchor_org_id`` may take it."""
-    name = await session.scalar(
-        select(QaCategory.name).where(QaCategory.id == category_id, _open_at(anchor_org_id))
-    )
-    if name is None:
-        raise CategoryNotFound()
-    return name
 
 
 async def check_reachable(session: AsyncSession, caller: Principal, org_id: int) -> None:

@@ -93,6 +93,7 @@ async def ask(
         session,
         settings,
         member_id=caller.member_id,
+        found=asking,
         body=body,
         verdict=verdict,
         now=runtime.clock.now(),

@@ -30,7 +30,7 @@ from app.models import (
 )
 from app.qa import categories, effects, moderation
 from app.qa.access import PUBLIC, Access, access
-from app.qa.errors import NoOrganization
+from app.qa.errors import CategoryNotFound, NoOrganization
 from app.qa.routing import route_for
 from app.qa.schemas import STATUS_LABELS, VISIBILITY_LABELS, QuestionCreate, QueueStatus
 
@@ -82,15 +82,17 @@ class Asking:
 
 
 async def asking(session: AsyncSession, member_id: int, category_id: int) -> Asking:
-    """Where the caller's question would be asked from, and its category: checked before
-    the content check (a read) and again in the writer."""
+    """Where the caller's question would be asked from, and its category, in one read before
+    the content check: the writer takes it as read (its foreign keys hold the rest)."""
+    anchor = func.coalesce(Member.relation_org_id, Member.workplace_org_id)
     row = (
         await session.execute(
             select(
-                func.coalesce(Member.relation_org_id, Member.workplace_org_id).label("anchor"),
+                anchor.label("anchor"),
                 Member.departed_at,
                 Member.name,
                 Account.openid,
+                categories.name_for_question_at(category_id, anchor).label("category"),
             )
             .outerjoin(Account, Account.id == Member.account_id)
             .where(Member.id == member_id)
@@ -98,8 +100,9 @@ async def asking(session: AsyncSession, member_id: int, category_id: int) -> Ask
     ).first()
     if row is None or row.anchor is None or row.departed_at is not None:
         raise NoOrganization()
-    name = await categories.name_for_question(session, category_id, row.anchor)
-    return Asking(int(row.anchor), name, row.name, row.openid)
+    if row.category is None:
+        raise CategoryNotFound()
+    return Asking(int(row.anchor), row.category, row.name, row.openid)
 
 
 async def anchor_of(session: AsyncSession, member_id: int) -> int | None:
@@ -124,13 +127,13 @@ async def ask(
     settings: Settings,
     *,
     member_id: int,
+    found: Asking,
     body: QuestionCreate,
     verdict: Verdict,
     now: datetime,
 ) -> QuestionView:
-    """The question, routed (``routing.route_for``) with its first assignment row; open and
-    its routed members told on pass, else held for review."""
-    found = await asking(session, member_id, body.category_id)
+    """The question ``asking`` found the place of, routed (``routing.route_for``) with its
+    first assignment row; open and its routed members told on pass, else held for review."""
     route = await route_for(session, found.anchor_org_id)
     question = Question(
         asker_member_id=member_id,

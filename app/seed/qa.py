@@ -320,8 +320,9 @@ async def seed_qa(
             body=demo.body,
             anonymous=demo.anonymous,
         )
+        found = await service.asking(session, asker.id, body.category_id)
         view = await service.ask(
-            session, settings, member_id=asker.id, body=body, verdict=verdict, now=at
+            session, settings, member_id=asker.id, found=found, body=body, verdict=verdict, now=at
         )
         question_id = view.question.id
         last_answer: int | None = None
