@@ -54,6 +54,7 @@ from app.kit.types import IdPath, IdQuery
 from app.kit.validation import Moment, QueryFlag
 from app.members.errors import MemberNotFound
 from app.models import ActivityType
+from app.models.activities import RecordSource
 from app.observability import request_id_var
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
@@ -150,6 +151,10 @@ async def list_activities(
     activity_type: Annotated[ActivityType | None, Query(alias="type")] = None,
     status: ShownStatus | None = None,
     include_cancelled: QueryFlag = False,
+    source: Annotated[
+        RecordSource | None,
+        Query(description="live, or backfill: the 补录s alone (recorded after they were held)"),
+    ] = None,
 ) -> Page[ActivityRead]:
     """Activities of the organizations the caller manages, by start time (then id).
     Cancelled ones are left out unless ``include_cancelled=true`` or ``status=cancelled``."""
@@ -166,6 +171,7 @@ async def list_activities(
         now=now,
         after=None if page.cursor is None else decode_key(page.cursor, ActivityKey),
         limit=page.size + 1,
+        source=source,
     )
     return paginate(
         ActivityRead, await service.shown(session, found, now), page, key=service.activity_key

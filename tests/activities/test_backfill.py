@@ -456,3 +456,53 @@ async def test_a_plain_member_may_not(
     assert response.status_code == 403, response.text
     assert response.json()["error"]["code"] == "auth.forbidden"
     assert await counts(factory) == before
+
+
+async def test_the_list_tells_backfilled_from_live(client: httpx.AsyncClient, scene: Scene) -> None:
+    recorded = await backfill(client, scene.secretary, body_for(scene))
+    live = await client.post(
+        f"{V1}/activities",
+        json={
+            "org_id": scene.world.branch_a1.id,
+            "type": "themed_party_day",
+            "title": "主题党日",
+            "starts_at": (NOW + timedelta(days=1)).isoformat(),
+            "ends_at": (NOW + timedelta(days=1, hours=2)).isoformat(),
+        },
+        headers=scene.secretary.headers,
+    )
+    assert live.status_code == 201, live.text
+
+    async def listed(query: str) -> list[int]:
+        response = await client.get(f"{V1}/activities{query}", headers=scene.secretary.headers)
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    assert await listed("") == [recorded["id"], live.json()["id"]]
+    assert await listed("?source=backfill") == [recorded["id"]]
+    assert await listed("?source=live") == [live.json()["id"]]
+
+
+async def test_a_backfilled_row_is_undone_like_a_manual_one_and_takes_no_points_back(
+    client: httpx.AsyncClient, factory: Factory, scene: Scene
+) -> None:
+    m1 = scene.members[0]
+    body = body_for(scene, minutes=None)
+    activity = await backfill(client, scene.secretary, body)
+    roster = await client.get(
+        f"{V1}/activities/{activity['id']}/attendance", headers=scene.secretary.headers
+    )
+    [row] = [p["attendance"] for p in roster.json()["people"] if p["member_id"] == m1.id]
+    undone = await client.post(
+        f"{V1}/activities/{activity['id']}/attendances/{row['id']}/review",
+        json={"decision": "reject", "reason": "核对纸质签到表，本人未到"},
+        headers=scene.secretary.headers,
+    )
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["review_status"] == "rejected"
+    assert undone.json()["source"] == "backfill"
+    after = await client.get(
+        f"{V1}/activities/{activity['id']}/attendance", headers=scene.secretary.headers
+    )
+    assert after.json()["summary"]["present"] == 1  # m2, late
+    assert (await counts(factory))["point_entries"] == 0
