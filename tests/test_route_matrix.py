@@ -1165,6 +1165,23 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
     ),
     ("FAQ of another org", lambda s: ("GET", f"{V1}/qa/faq?org_id={s.other.branch.id}", None)),
     (
+        "activity backfilled into another org",
+        lambda s: (
+            "POST",
+            f"{V1}/activities/backfill",
+            {
+                "org_id": s.other.branch.id,
+                "type": "branch_general_meeting",
+                "title": "越权补录",
+                "starts_at": (datetime.now(UTC) - timedelta(days=3, hours=2)).isoformat(),
+                "ends_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
+                "reason": "越权补录",
+                "attendance": [],
+                "minutes": {"content": "越权补录"},
+            },
+        ),
+    ),
+    (
         "role on own org for another org's member",
         lambda s: (
             "POST",

@@ -113,3 +113,48 @@ class RsvpNotFound(NotFound):
     code = "rsvp.not_found"
     message_zh = "您尚未回复参加"
     message_en = "No answer to withdraw"
+
+
+# --- 补录 (app/activities/backfill.py) ---------------------------------------------------
+
+
+class BackfillNotPast(Unprocessable):
+    """The activity has not ended, or its check-in window is still open: until it closes,
+    members check in themselves (or the secretary 补签s). details.recordable_from says when."""
+
+    code = "activity.backfill_not_past"
+    message_zh = "只能补录已结束且签到已截止的活动；尚未结束的活动请发布后签到"
+    message_en = "Only an activity that has ended and whose check-in has closed can be backfilled"
+
+
+class BackfillTooOld(Unprocessable):
+    """details.earliest is the earliest start a 补录 may have (one year back)."""
+
+    code = "activity.backfill_too_old"
+    message_zh = "只能补录一年以内举行的活动"
+    message_en = "Only an activity held within the past year can be backfilled"
+
+
+class BackfillDuplicateMember(Unprocessable):
+    """details.member_ids: the members named more than once."""
+
+    code = "activity.backfill_duplicate_member"
+    message_zh = "补录名单中同一人出现多次"
+    message_en = "A member appears more than once in the attendance"
+
+
+class BackfillNotExpected(Unprocessable):
+    """details.member_ids: members who are not on the activity's expected list (for a
+    branch, its members; for a 支委会 its committee, for a 党小组会 the group)."""
+
+    code = "activity.backfill_not_expected"
+    message_zh = "补录名单中有不属于本组织应到人员的党员"
+    message_en = "Some members are not expected at this organization's activity"
+
+
+class BackfillNothingHeld(Unprocessable):
+    """Nobody present or late and no minutes: that would not count as held."""
+
+    code = "activity.backfill_nothing_held"
+    message_zh = "补录须至少有一人出席，或填写会议记录"
+    message_en = "A backfill needs someone present or minutes"

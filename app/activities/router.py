@@ -5,11 +5,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import Row
 
-from app.activities import rsvp, service
+from app.activities import backfill, rsvp, service
 from app.activities.errors import (
     ActivityAlreadyCancelled,
     ActivityEnded,
     ActivityNotFound,
+    BackfillDuplicateMember,
+    BackfillNotExpected,
+    BackfillNothingHeld,
+    BackfillNotPast,
+    BackfillTooOld,
     EndsBeforeStart,
     GeofenceNeedsVenue,
     NoBranchCommittee,
@@ -25,6 +30,7 @@ from app.activities.errors import (
     RsvpTooLate,
 )
 from app.activities.schemas import (
+    ActivityBackfill,
     ActivityCreate,
     ActivityKey,
     ActivityRead,
@@ -48,6 +54,8 @@ from app.kit.types import IdPath, IdQuery
 from app.kit.validation import Moment, QueryFlag
 from app.members.errors import MemberNotFound
 from app.models import ActivityType
+from app.models.activities import RecordSource
+from app.observability import request_id_var
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
@@ -87,6 +95,50 @@ async def create_activity(
     return ActivityRead.model_validate(activity)
 
 
+@router.post(
+    "/activities/backfill",
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(
+        OrgNotFound,
+        MemberNotFound,
+        EndsBeforeStart,
+        BackfillNotPast,
+        BackfillTooOld,
+        BackfillDuplicateMember,
+        BackfillNotExpected,
+        BackfillNothingHeld,
+        NoBranchCommittee,
+        PartyGroupRequired,
+        PartyGroupNotApplicable,
+        PartyGroupInvalid,
+    ),
+)
+async def backfill_activity(
+    body: ActivityBackfill, caller: ActivitiesManager, session: DbSession, runtime: RuntimeDep
+) -> ActivityRead:
+    """补录: record an activity already held, with its attendance and minutes, in one go.
+    It is stored ended and marked ``source: backfill`` (who recorded it, when), never
+    announced (no notification, no reminder); its attendance rows are 补签s marked the same
+    way and earn no points. It counts as held in the compliance figures (not cancelled, ended
+    in the period, someone present or late, or minutes), so one with neither is refused.
+    Its end and the check-in window after it must have passed, its start lie within a year;
+    each entry names a member of the organization's expected list for the type, once; an
+    expected member without an entry is absent."""
+    now = runtime.clock.now()
+    activity = await backfill.record(
+        session,
+        caller.scope(Permission.ACTIVITIES_MANAGE),
+        caller.scope(Permission.MEMBERS_READ),
+        body,
+        account_id=caller.account_id,
+        request_id=request_id_var.get(),
+        settings=runtime.settings,
+        now=now,
+    )
+    await service.shown(session, [activity], now)
+    return ActivityRead.model_validate(activity)
+
+
 @router.get("/activities", responses=responses(OrgNotFound))
 async def list_activities(
     caller: ActivitiesManager,
@@ -99,6 +151,10 @@ async def list_activities(
     activity_type: Annotated[ActivityType | None, Query(alias="type")] = None,
     status: ShownStatus | None = None,
     include_cancelled: QueryFlag = False,
+    source: Annotated[
+        RecordSource | None,
+        Query(description="live, or backfill: the 补录s alone (recorded after they were held)"),
+    ] = None,
 ) -> Page[ActivityRead]:
     """Activities of the organizations the caller manages, by start time (then id).
     Cancelled ones are left out unless ``include_cancelled=true`` or ``status=cancelled``."""
@@ -115,6 +171,7 @@ async def list_activities(
         now=now,
         after=None if page.cursor is None else decode_key(page.cursor, ActivityKey),
         limit=page.size + 1,
+        source=source,
     )
     return paginate(
         ActivityRead, await service.shown(session, found, now), page, key=service.activity_key

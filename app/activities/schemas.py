@@ -15,12 +15,23 @@ from pydantic import (
 from app.kit.pagination import CursorKey
 from app.kit.time import ShownTime
 from app.kit.types import DbId
-from app.kit.validation import Lax, Moment, MultiLine, Reason200, RequestModel, Text50, Text100
+from app.kit.validation import (
+    Lax,
+    Moment,
+    MultiLine,
+    Reason200,
+    RequestModel,
+    Text50,
+    Text100,
+    line,
+)
+from app.minutes.schemas import MinutesWrite
 from app.models.activities import (
     ActivityType,
     LeaveStatus,
     MassOrg,
     OutsideFencePolicy,
+    RecordSource,
     SelfCheckInMethod,
     WalkInPolicy,
 )
@@ -167,6 +178,12 @@ class ActivityRead(BaseModel):
     published_at: ShownTime | None
     cancelled_at: ShownTime | None
     cancel_reason: str | None
+    source: RecordSource = Field(
+        description="live: published beforehand and checked in at the time; backfill: 补录, "
+        "recorded after it was held"
+    )
+    recorded_by_account_id: int | None = Field(description="Who recorded a 补录 (null if live)")
+    recorded_at: ShownTime | None = Field(description="When a 补录 was recorded (null if live)")
 
 
 class ExpectedMember(BaseModel):
@@ -219,3 +236,72 @@ class RsvpSummary(BaseModel):
     leave_requested: int = Field(description="Leave asked for, not yet decided")
     leave_approved: int
     no_answer: int = Field(description="Neither attending nor on leave (a rejected leave too)")
+
+
+# --- 补录 -------------------------------------------------------------------------------------
+
+BackfillReason = Annotated[str, line(200, min_length=2), MultiLine]
+
+
+class BackfillState(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT = "absent"
+    LEAVE = "leave"  # 请假, approved
+
+
+class BackfillEntry(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: DbId
+    state: Annotated[BackfillState, Lax]
+    reason: BackfillReason | None = Field(
+        default=None,
+        description="present or late: this row's 补签 reason (default: the request's reason); "
+        "leave: the reason for the leave (required); absent: none",
+    )
+
+    @model_validator(mode="after")
+    def _reason_fits_state(self) -> BackfillEntry:
+        if self.state is BackfillState.LEAVE and self.reason is None:
+            raise ValueError("a leave entry needs its reason")
+        if self.state is BackfillState.ABSENT and self.reason is not None:
+            raise ValueError("an absent entry carries no reason")
+        return self
+
+
+class ActivityBackfill(RequestModel):
+    """补录: an activity already held, with who came and its minutes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: DbId
+    type: Annotated[ActivityType, Lax]
+    title: Title
+    description: Annotated[str, StringConstraints(max_length=5000), MultiLine] | None = None
+    starts_at: Moment
+    ends_at: Moment = Field(
+        description="Must have passed, with the check-in window after it (until then, "
+        "check in or 补签 as usual); the start no earlier than a year ago"
+    )
+    venue_name: Text100 | None = None
+    host_member_id: DbId | None = None
+    recorder_member_id: DbId | None = None
+    lecturer_member_id: DbId | None = Field(default=None, description="党课 lecturer, a member")
+    lecturer_name: Text50 | None = Field(default=None, description="党课 lecturer from outside")
+    co_hosts: list[Annotated[MassOrg, Lax]] | None = Field(
+        default=None, max_length=3, description="工会, 妇联, 共青团"
+    )
+    party_group_id: DbId | None = Field(
+        default=None, description="党小组会: the branch's party group (required of that type)"
+    )
+    reason: BackfillReason = Field(
+        description="Why it is recorded afterwards (e.g. held before the system was used); "
+        "the 补签 reason of every present or late row that gives none"
+    )
+    attendance: list[BackfillEntry] = Field(
+        max_length=2000,
+        description="One entry per expected member at most (the organization's default "
+        "expected list for the type); an expected member without an entry is absent",
+    )
+    minutes: MinutesWrite | None = Field(default=None, description="会议记录")

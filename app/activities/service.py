@@ -51,6 +51,7 @@ from app.models import (
     OrgClosure,
     OrgKind,
 )
+from app.models.activities import RecordSource
 from app.orgs import service as orgs_service
 
 EDITABLE = {
@@ -471,9 +472,12 @@ async def list_managed(
     now: datetime,
     after: ActivityKey | None,
     limit: int,
+    source: RecordSource | None = None,
 ) -> Sequence[Activity]:
     """By start, then id; cancelled ones only when asked for (by status or the flag)."""
     query = select(Activity).where(scope.covers(Activity.org_id))
+    if source is not None:
+        query = query.where(Activity.source == source)
     if org_id is not None:
         await orgs_service.get_in_scope(session, scope, org_id)
         query = query.where(

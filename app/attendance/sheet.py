@@ -17,7 +17,7 @@ from app.kit import sheet as kit_sheet
 from app.kit import xlsx
 from app.kit.time import DISPLAY_ZONE
 from app.models import Activity, ActivityType, CheckInMethod, PartyStatus
-from app.models.activities import ReviewStatus
+from app.models.activities import RecordSource, ReviewStatus
 
 MEDIA_TYPE = kit_sheet.MEDIA_TYPE
 
@@ -77,7 +77,9 @@ def _remarks(line: RosterLine) -> str:
     attendance = line.attendance
     if attendance is not None:
         if attendance.manual_reason:
-            notes.append(f"补签：{attendance.manual_reason}")
+            # A 补录 row's time is the activity's start, not a check-in: say it is a record.
+            backfilled = attendance.source is RecordSource.BACKFILL
+            notes.append(f"{'补录' if backfilled else '补签'}：{attendance.manual_reason}")
         if attendance.review_status is ReviewStatus.PENDING:
             notes.append("待核查")
         elif attendance.review_status is ReviewStatus.REJECTED:

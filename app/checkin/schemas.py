@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from app.kit.time import ShownTime
 from app.kit.types import DbId
 from app.kit.validation import Lax, MultiLine, Name, NoControlChars, Reason200, RequestModel, line
-from app.models.activities import CheckInMethod, ReviewStatus
+from app.models.activities import CheckInMethod, RecordSource, ReviewStatus
 from app.models.members import PartyStatus
 
 
@@ -116,6 +116,13 @@ class AttendanceRead(BaseModel):
     distance_m: float | None
     checked_out_at: ShownTime | None
     duration_minutes: int | None
+    manual_reason: str | None = Field(description="The reason of a 补签 or 补录 row")
+    source: RecordSource = Field(
+        description="live: checked in (or 补签) at the time; backfill: 补录, recorded after "
+        "the activity by recorded_by_account_id at recorded_at"
+    )
+    recorded_by_account_id: int | None = Field(description="Who made a 补签 or 补录 row")
+    recorded_at: ShownTime | None = Field(description="When a 补录 row was recorded")
 
 
 class ReviewItem(AttendanceRead):

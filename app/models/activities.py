@@ -84,6 +84,13 @@ class OutsideFencePolicy(enum.StrEnum):
     REVIEW = "review"  # accepted, flagged for the secretary to confirm or reject
 
 
+class RecordSource(enum.StrEnum):
+    """How an activity or an attendance came to be recorded."""
+
+    LIVE = "live"  # published before it happened, checked in (or 补签) at the time
+    BACKFILL = "backfill"  # 补录: recorded by the secretary after it was held
+
+
 class MassOrg(enum.StrEnum):
     UNION = "union"  # 工会
     WOMENS_FEDERATION = "womens_federation"  # 妇联
@@ -149,12 +156,29 @@ class Activity(TimestampMixin, Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     # 党小组会: the party group it is for (required of that type, by the service).
     party_group_id: Mapped[int | None] = mapped_column(ForeignKey("party_groups.id"), index=True)
+    # 补录 (app/activities/backfill.py): recorded after it was held, by created_by_account_id
+    # at created_at; never published to anyone beforehand (published_at stays empty).
+    source: Mapped[RecordSource] = mapped_column(
+        str_enum(RecordSource, "record_source"),
+        default=RecordSource.LIVE,
+        server_default=RecordSource.LIVE.value,
+    )
 
     # Shown with an activity, never stored: activities_service.shown() fills them for an answer.
     # "ended" depends on the clock, so the status readers see is not a column.
     shown_status: Mapped[str] = query_expression(expire_on_flush=False)
     co_hosts: Mapped[list[MassOrg]] = query_expression(expire_on_flush=False)
     expected_count: Mapped[int] = query_expression(expire_on_flush=False)
+
+    @property
+    def recorded_by_account_id(self) -> int | None:
+        """Who recorded a 补录 (None for a live activity)."""
+        return self.created_by_account_id if self.source is RecordSource.BACKFILL else None
+
+    @property
+    def recorded_at(self) -> datetime | None:
+        """When a 补录 was recorded (None for a live activity)."""
+        return self.created_at if self.source is RecordSource.BACKFILL else None
 
 
 class ActivityCoHost(Base):
@@ -247,6 +271,14 @@ class Attendance(Base):
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
     manual_reason: Mapped[str | None] = mapped_column(String(200))
+    # 补录: a row recorded after the activity (by recorded_by_account_id, at recorded_at);
+    # its checked_in_at is the activity's start, not a moment anyone checked in.
+    source: Mapped[RecordSource] = mapped_column(
+        str_enum(RecordSource, "record_source"),
+        default=RecordSource.LIVE,
+        server_default=RecordSource.LIVE.value,
+    )
+    recorded_at: Mapped[datetime | None]
 
     # Shown in the review queue, never stored: loaded there with with_expression.
     member_name: Mapped[str] = query_expression()
