@@ -54,6 +54,7 @@ from app.notify.worker import Worker
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.orgs.router import router as orgs_router
 from app.oversight.compliance_router import router as oversight_compliance_router
+from app.oversight.headcount_router import router as oversight_headcount_router
 from app.oversight.router import router as oversight_router
 from app.points.router import router as points_router
 from app.qa import reminders as qa_reminders
@@ -99,6 +100,7 @@ ROUTERS = (
     qa_figures_router,
     oversight_router,
     oversight_compliance_router,
+    oversight_headcount_router,
     qa_faq_router,
     qa_search_router,
 )

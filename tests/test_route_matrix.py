@@ -1153,6 +1153,13 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
             "rating-cap.xlsx",
             "compliance",
             "compliance.xlsx",
+            # issue 13 item 3: head counts, the trend, the roster ledger
+            "headcount",
+            "headcount.xlsx",
+            "headcount/trend",
+            "headcount/trend.xlsx",
+            "roster-changes",
+            "roster-changes.xlsx",
         )
     ),
     (

@@ -1,7 +1,9 @@
 """The definitions of issue 13, each written once as SQL: a social organization's coverage,
-the formal members working there, and the rating cap. The figures (app/oversight/coverage.py,
-rating_cap.py) and the refusal of a rating above the cap (app/orgs/service.py) read them
-from here, so the figure and the rule cannot disagree.
+the formal members working there, and the rating cap; the party members working there, the
+relation here and the transfer-in rate of the head counts (app/oversight/headcount.py). The
+figures (app/oversight/coverage.py, rating_cap.py, headcount.py) and the refusal of a rating
+above the cap (app/orgs/service.py) read them from here, so the figure and the rule cannot
+disagree.
 
 Everything is set-based: an expression over the organization row it is used with, never a
 query per organization."""
@@ -10,13 +12,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import AliasedClass
 
+from app.kit.time import DISPLAY_ZONE
 from app.models import Member, Organization, OrgKind, PartyStatus, Rating, Role, RoleAssignment
 
 
@@ -73,9 +76,10 @@ def coverage(
     )
 
 
-def formal_member() -> ColumnElement[bool]:
-    """SQL: a formal member (正式党员, probationary ones are not) who has not left."""
-    return and_(Member.party_status == PartyStatus.FULL_MEMBER, Member.current())
+def formal_member(as_of: date | None = None) -> ColumnElement[bool]:
+    """SQL: a formal member (正式党员, probationary ones are not) who has not left; with
+    ``as_of``, one on the roster at the end of that day (``on_roster``)."""
+    return and_(Member.party_status == PartyStatus.FULL_MEMBER, on_roster(as_of))
 
 
 def formal_members_working(org: OrgEntity) -> ColumnElement[int]:
@@ -114,3 +118,48 @@ async def cap_state(session: AsyncSession, org_id: int) -> CapState:
         )
     ).one()
     return CapState(int(row[0]), Coverage(row[1]))
+
+
+# --- head counts (issue 13 item 3): party members working there, relation here -------------
+
+PARTY_STATUSES = (PartyStatus.FULL_MEMBER, PartyStatus.PROBATIONARY)
+# The parents whose members' relation counts as "relation here".
+RELATION_PARENT_KINDS = (OrgKind.BRANCH, OrgKind.JOINT_BRANCH)
+
+
+def on_roster(as_of: date | None = None) -> ColumnElement[bool]:
+    """SQL: the member is on the roster: has not left (``Member.current``); with ``as_of`` (a
+    Beijing day), was entered in the system by the end of that day and had neither left by
+    then (``left_on``) nor had a departure recorded by then (``departed_at``). Today's
+    ``as_of`` is ``Member.current`` among those entered."""
+    if as_of is None:
+        return Member.current()
+    until = datetime.combine(as_of + timedelta(days=1), time.min, DISPLAY_ZONE).astimezone(UTC)
+    return and_(
+        Member.created_at < until,
+        or_(
+            Member.departed_at.is_(None),
+            and_(
+                Member.departed_at >= until,
+                or_(Member.left_on.is_(None), Member.left_on > as_of),
+            ),
+        ),
+    )
+
+
+def party_member(as_of: date | None = None) -> ColumnElement[bool]:
+    """SQL: a party member (正式 or 预备党员) on the roster (``on_roster``)."""
+    return and_(Member.party_status.in_(PARTY_STATUSES), on_roster(as_of))
+
+
+def relation_here(parent: OrgEntity) -> ColumnElement[bool]:
+    """SQL: the member's relation is ``parent``, the parent row of the organization they
+    work at, and that parent is a branch or a joint branch (组织关系在此). With the member's
+    workplace joined to its ``parent``; combined with ``party_member``."""
+    return and_(Member.relation_org_id == parent.id, parent.kind.in_(RELATION_PARENT_KINDS))
+
+
+def transfer_in_rate(relation: int, party_members: int) -> float | None:
+    """Transfer-in rate (组织关系转入率) = relation here ÷ party members working there, to
+    four places; None when nobody is working there."""
+    return round(relation / party_members, 4) if party_members else None
