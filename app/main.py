@@ -68,6 +68,8 @@ from app.runtime import Runtime
 from app.study.figures_router import router as study_figures_router
 from app.study.router import router as study_router
 from app.study.tasks_router import router as study_tasks_router
+from app.transfers import reminders as transfers_reminders
+from app.transfers.router import router as transfers_router
 
 # Every router the app serves; the route-matrix test walks these. A request is matched
 # against the routes in this order, each miss a regex and some bookkeeping: the probes and
@@ -101,6 +103,7 @@ ROUTERS = (
     oversight_compliance_router,
     qa_faq_router,
     qa_search_router,
+    transfers_router,
 )
 
 
@@ -110,6 +113,7 @@ def register_notifications(registry: NotifyRegistry) -> None:
     activities_notifications.register(registry)
     news_notifications.register(registry)
     qa_reminders.register(registry)
+    transfers_reminders.register(registry)
     registry.register_job("idempotency.purge", idempotency_store.purge_expired)
 
 
