@@ -242,7 +242,11 @@ async def approve_transfer(
     runtime: RuntimeDep,
 ) -> TransferDetail:
     """Approve the step waiting (named by ``step``: another answers 409
-    ``transfer.already_decided``). The last step completes the transfer: the member's
+    ``transfer.already_decided``; of two approvals at once one lands, the other is that 409).
+    Branch steps are decided with ``transfers:manage`` over the branch; the committee step,
+    which only a transfer between two committees' branches has, with
+    ``transfers:committee`` over the nearest committee above the in-branch. The last step
+    completes the transfer: the member's
     relation moves to the in-branch, or for one leaving the system the member departs with
     the reason ``transferred_out``; the roster ledger records either."""
     return await _decide(
@@ -307,7 +311,8 @@ async def resubmit_transfer(
     session: DbSession,
     runtime: RuntimeDep,
 ) -> TransferDetail:
-    """Its starter edits a returned transfer (the fields sent change, the rest stay) and
+    """Its starter edits a returned transfer (the fields sent change, the rest stay; to
+    switch between an in-branch and an organization outside, send the other as null) and
     resubmits it: it passes every step again from the first."""
     transfer = await service.resubmit(session, caller, transfer_id, body, now=runtime.clock.now())
     return await _detail(session, transfer)
