@@ -94,6 +94,15 @@ class AlreadyDecided(Conflict):
     message_en = "This step has already been decided"
 
 
+class RelationChanged(Conflict):
+    """The member's relation is no longer where the transfer takes it from (edited by hand
+    while it was under way): the approvals given were for another move."""
+
+    code = "transfer.relation_changed"
+    message_zh = "该党员的组织关系已变更，请退回或撤回后重新发起"
+    message_en = "The member's relation has changed since the transfer started"
+
+
 class NotStarter(Forbidden):
     code = "transfer.not_starter"
     message_zh = "只有发起人可以撤回或重新提交"

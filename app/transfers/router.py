@@ -38,6 +38,7 @@ from app.transfers.errors import (
     NotYourStep,
     OutOfReach,
     OutsideDetails,
+    RelationChanged,
     SameBranch,
     TransferClosed,
     TransferNotFound,
@@ -232,7 +233,7 @@ async def _decide(
 
 @router.post(
     f"{TRANSFERS}/{{transfer_id}}/approve",
-    responses=responses(*DECISION_ERRORS, MemberDeparted, SelfRemoval, HoldsRoles),
+    responses=responses(*DECISION_ERRORS, MemberDeparted, RelationChanged, SelfRemoval, HoldsRoles),
 )
 async def approve_transfer(
     transfer_id: IdPath,

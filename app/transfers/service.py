@@ -79,6 +79,7 @@ from app.transfers.errors import (
     NotYourStep,
     OutOfReach,
     OutsideDetails,
+    RelationChanged,
     SameBranch,
     TransferClosed,
     TransferNotFound,
@@ -475,6 +476,8 @@ async def _complete(
     member = await session.get_one(Member, transfer.member_id)
     if member.departed_at is not None:
         raise MemberDeparted()
+    if member.relation_org_id != transfer.from_org_id:
+        raise RelationChanged()
     transfer.status = TransferStatus.COMPLETED
     transfer.step = None
     transfer.completed_at = now

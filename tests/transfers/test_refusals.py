@@ -120,3 +120,23 @@ async def test_the_starter_withdraws_before_completion_and_no_one_else(scene: Sc
     closed = await scene.call("POST", url, scene.mover, json={}, expect=409)
     assert closed["error"]["code"] == "transfer.closed"
     assert closed["error"]["message"] == "转接已办结，不能撤回"
+
+
+async def test_a_relation_edited_by_hand_meanwhile_is_not_moved_by_old_approvals(
+    scene: Scene,
+) -> None:
+    w = scene.world
+    started = await scene.start(scene.sec_a1, to_org_id=w.joint_b.id)
+    await scene.approve(started, scene.sec_a1, "out_branch")
+    await scene.approve(started, scene.admin_b, "committee")
+    edited = {"relation_org_id": w.branch_a2.id}
+    await scene.call("PATCH", f"/members/{scene.mover.member.id}", scene.admin_a, json=edited)
+    before = await scene.ledger()
+    refused = await scene.approve(started, scene.sec_b, "in_branch", expect=409)
+    assert refused["error"]["code"] == "transfer.relation_changed"
+    assert (await scene.get(started, scene.sec_b))["step"] == "in_branch"
+    assert (await scene.member()).relation_org_id == w.branch_a2.id
+    assert await scene.ledger() == before
+    # Returned to its starter, who withdraws it.
+    await scene.refuse("return", started, scene.sec_b, "in_branch", "组织关系已变更")
+    await scene.call("POST", f"/transfers/{started['id']}/withdraw", scene.sec_a1, json={})
