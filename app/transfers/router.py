@@ -19,7 +19,7 @@ from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit.pagination import Page, PageParams, PageRequest, paginate
 from app.kit.types import IdPath
-from app.kit.validation import Lax
+from app.kit.validation import Lax, QueryFlag
 from app.members.errors import HoldsRoles, MemberNotFound, SelfRemoval
 from app.models import Transfer, TransferAction, TransferEvent, TransferStatus
 from app.observability import request_id_var
@@ -157,11 +157,18 @@ async def list_transfers(
     session: ReadSession,
     page: PageParams,
     status: StatusQuery = None,
+    waiting_on_me: QueryFlag = False,
 ) -> Page[TransferRead]:
     """The transfers the caller may decide a step of (out of or into their scope, or crossing
-    into their committee's), newest first; ``status`` filters."""
+    into their committee's), newest first; ``status`` filters; ``waiting_on_me=true``: only
+    those whose step waiting is the caller's to decide (their to-do list)."""
     found = await service.list_managed(
-        session, caller, status=status, after_id=page.after, limit=page.size + 1
+        session,
+        caller,
+        status=status,
+        waiting_on_me=waiting_on_me,
+        after_id=page.after,
+        limit=page.size + 1,
     )
     return await _page(session, found, page)
 

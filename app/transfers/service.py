@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,6 +155,17 @@ def _own(caller: Principal) -> ColumnElement[bool]:
     return or_(mine, Transfer.member_id == caller.member_id)
 
 
+def _waiting_on(caller: Principal) -> ColumnElement[bool]:
+    """SQL: the step waiting is the caller's to decide."""
+    manage = caller.scope(Permission.TRANSFERS_MANAGE)
+    committee = caller.scope(Permission.TRANSFERS_COMMITTEE)
+    return or_(
+        and_(Transfer.step == TransferStep.OUT_BRANCH, manage.covers(Transfer.from_org_id)),
+        and_(Transfer.step == TransferStep.COMMITTEE, committee.covers(Transfer.committee_id)),
+        and_(Transfer.step == TransferStep.IN_BRANCH, manage.covers(Transfer.to_org_id)),
+    )
+
+
 async def _covers(session: AsyncSession, scope: Scope, org_id: int | None) -> bool:
     if org_id is None or scope.is_empty:
         return False
@@ -194,11 +205,15 @@ async def list_managed(
     caller: Principal,
     *,
     status: TransferStatus | None,
+    waiting_on_me: bool = False,
     after_id: int | None,
     limit: int,
 ) -> Sequence[Transfer]:
-    """The transfers the caller may decide a step of, newest first."""
+    """The transfers the caller may decide a step of, newest first; ``waiting_on_me``: only
+    those whose step waiting is theirs."""
     query = select(Transfer).where(_managed(caller))
+    if waiting_on_me:
+        query = query.where(_waiting_on(caller))
     if status is not None:
         query = query.where(Transfer.status == status)
     if after_id is not None:

@@ -3,6 +3,7 @@ transfer outside it is not found."""
 
 from __future__ import annotations
 
+from tests.factories import Actor
 from tests.transfers.scene import OUTSIDE, Scene
 
 
@@ -88,3 +89,26 @@ async def test_the_list_is_the_callers_scope_newest_first_by_status_and_cursor(
     assert (await scene.call("GET", "/transfers", scene.sec_b))["items"] == []
     bad = await scene.call("GET", "/transfers?status=lost", scene.sec_a1, expect=422)
     assert bad["error"]["code"]
+
+
+async def test_waiting_on_me_lists_the_steps_the_caller_decides(scene: Scene) -> None:
+    w = scene.world
+    into_b = await scene.start(scene.sec_a1, to_org_id=w.joint_b.id)
+    other = await scene.factory.member(w.branch_a1)
+    into_a2 = await scene.start(scene.sec_a1, member_id=other.id, to_org_id=w.branch_a2.id)
+
+    async def waiting(actor: Actor) -> list[int]:
+        found = await scene.call("GET", "/transfers?waiting_on_me=true", actor)
+        return [t["id"] for t in found["items"]]
+
+    assert await waiting(scene.sec_a1) == [into_a2["id"], into_b["id"]]
+    assert await waiting(scene.sec_a2) == []
+    await scene.approve(into_b, scene.sec_a1, "out_branch")
+    await scene.approve(into_a2, scene.sec_a1, "out_branch")
+    assert await waiting(scene.sec_a1) == []
+    assert await waiting(scene.sec_a2) == [into_a2["id"]]
+    # The committee step is its committee admin's, not the in-branch secretary's.
+    assert await waiting(scene.admin_b) == [into_b["id"]]
+    assert await waiting(scene.sec_b) == []
+    await scene.approve(into_b, scene.admin_b, "committee")
+    assert await waiting(scene.sec_b) == [into_b["id"]]
