@@ -69,6 +69,8 @@ from app.runtime import Runtime
 from app.study.figures_router import router as study_figures_router
 from app.study.router import router as study_router
 from app.study.tasks_router import router as study_tasks_router
+from app.transfers import reminders as transfers_reminders
+from app.transfers.router import router as transfers_router
 
 # Every router the app serves; the route-matrix test walks these. A request is matched
 # against the routes in this order, each miss a regex and some bookkeeping: the probes and
@@ -103,6 +105,7 @@ ROUTERS = (
     oversight_headcount_router,
     qa_faq_router,
     qa_search_router,
+    transfers_router,
 )
 
 
@@ -112,6 +115,7 @@ def register_notifications(registry: NotifyRegistry) -> None:
     activities_notifications.register(registry)
     news_notifications.register(registry)
     qa_reminders.register(registry)
+    transfers_reminders.register(registry)
     registry.register_job("idempotency.purge", idempotency_store.purge_expired)
 
 

@@ -154,6 +154,7 @@ class Side:
     qa_review_id: int  # of the member's question held for review
     faq_question_id: int  # a question of the branch with an accepted answer
     faq_entry_id: int  # an FAQ entry of the branch
+    transfer_id: int  # the member's transfer out of the system, pending the branch's approval
 
 
 @dataclass
@@ -605,6 +606,31 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/qa/faq/{s.other.faq_entry_id}",
         None,
     ),
+    # relation transfers
+    ("GET", "/api/v1/transfers/{transfer_id}"): lambda s: (
+        f"{V1}/transfers/{s.other.transfer_id}",
+        None,
+    ),
+    ("POST", "/api/v1/transfers/{transfer_id}/approve"): lambda s: (
+        f"{V1}/transfers/{s.other.transfer_id}/approve",
+        {"step": "out_branch"},
+    ),
+    ("POST", "/api/v1/transfers/{transfer_id}/reject"): lambda s: (
+        f"{V1}/transfers/{s.other.transfer_id}/reject",
+        {"step": "out_branch", "reason": "越权"},
+    ),
+    ("POST", "/api/v1/transfers/{transfer_id}/return"): lambda s: (
+        f"{V1}/transfers/{s.other.transfer_id}/return",
+        {"step": "out_branch", "reason": "越权"},
+    ),
+    ("POST", "/api/v1/transfers/{transfer_id}/withdraw"): lambda s: (
+        f"{V1}/transfers/{s.other.transfer_id}/withdraw",
+        {},
+    ),
+    ("POST", "/api/v1/transfers/{transfer_id}/resubmit"): lambda s: (
+        f"{V1}/transfers/{s.other.transfer_id}/resubmit",
+        {"letter_number": "越权"},
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -762,7 +788,23 @@ async def arrange_side(
             question_text="党费怎么交？",
             answer_text="按月交纳。",
         ),
+        transfer_id=await create_transfer(client, admin.headers, member),
     )
+
+
+async def create_transfer(
+    client: httpx.AsyncClient, headers: dict[str, str], member: Member
+) -> int:
+    """The member's transfer out of the system: it involves no other branch of the tree."""
+    outside = {"to_outside_name": "外省协会党支部", "letter_number": "转字001"}
+    created = await client.post(
+        f"{V1}/transfers",
+        json={"member_id": member.id, **outside},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    transfer_id: int = created.json()["id"]
+    return transfer_id
 
 
 async def arrange_questions(
@@ -1033,6 +1075,7 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("GET", "/api/v1/oversight/norms/{committee_id}"),
         ("GET", "/api/v1/qa/faq/{faq_id}"),
         ("PATCH", "/api/v1/qa/faq/{faq_id}"),
+        ("GET", "/api/v1/transfers/{transfer_id}"),
     ):
         if operation not in ROUTES:
             continue
@@ -1194,6 +1237,14 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
             "POST",
             f"{V1}/orgs/{s.own.branch.id}/roles",
             {"member_id": s.other.member.id, "role": "instructor"},
+        ),
+    ),
+    (
+        "transfer into own branch of another org's member",
+        lambda s: (
+            "POST",
+            f"{V1}/transfers",
+            {"member_id": s.other.member.id, "to_org_id": s.own.branch.id},
         ),
     ),
 ]

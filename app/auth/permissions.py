@@ -30,6 +30,8 @@ class Permission(enum.StrEnum):
     QA_MANAGE = "qa:manage"  # the committee's Q&A settings and categories
     OVERSIGHT_READ = "oversight:read"  # coverage, rating cap, compliance of the subtree
     OVERSIGHT_MANAGE = "oversight:manage"  # the committee's norms, its 综合党委 designation
+    TRANSFERS_MANAGE = "transfers:manage"  # start relation transfers, decide a branch's step
+    TRANSFERS_COMMITTEE = "transfers:committee"  # decide a committee's step of a transfer
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -43,6 +45,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ATTENDANCE_READ,
             Permission.STUDY_MANAGE,
             Permission.STUDY_READ,
+            Permission.TRANSFERS_MANAGE,
         }
     ),
     Role.INSTRUCTOR: frozenset(
@@ -85,6 +88,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.QA_MANAGE,
             Permission.OVERSIGHT_READ,
             Permission.OVERSIGHT_MANAGE,
+            Permission.TRANSFERS_MANAGE,
+            Permission.TRANSFERS_COMMITTEE,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(Permission),

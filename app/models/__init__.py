@@ -106,6 +106,15 @@ from app.models.study import (
     StudyTaskAudience,
     StudyTaskMaterial,
 )
+from app.models.transfers import (
+    OPEN_TRANSFER_STATUSES,
+    Transfer,
+    TransferAction,
+    TransferEvent,
+    TransferKind,
+    TransferStatus,
+    TransferStep,
+)
 
 # A table whose id is one integer says AUTOINCREMENT on SQLite, which otherwise hands out a
 # deleted row's id again (migration 0010): new tables' migrations then say it too.
@@ -118,6 +127,7 @@ __all__ = [
     "COMMITTEE_POST_LABELS",
     "CRITICAL_KINDS",
     "GROUP_CHANNELS",
+    "OPEN_TRANSFER_STATUSES",
     "ROSTER_ADDITIONS",
     "SINGLE_HOLDER_POSTS",
     "Account",
@@ -206,6 +216,12 @@ __all__ = [
     "StudyTaskAudience",
     "StudyTaskMaterial",
     "SubscriptionCredit",
+    "Transfer",
+    "TransferAction",
+    "TransferEvent",
+    "TransferKind",
+    "TransferStatus",
+    "TransferStep",
     "Visibility",
     "WalkInPolicy",
     "WechatAccessToken",

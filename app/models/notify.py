@@ -41,6 +41,8 @@ class NotificationKind(enum.StrEnum):
     QA_ANSWER_POSTED = "qa_answer_posted"  # to the asker, of each answer others can see
     QA_QUESTION_REMINDER = "qa_question_reminder"  # to its instructor: open for 24 h
     QA_REVIEW_DECIDED = "qa_review_decided"  # to the author of a text a reviewer decided
+    TRANSFER_DECIDED = "transfer_decided"  # to the member and the starter, of each decision
+    TRANSFER_REMINDER = "transfer_reminder"  # to whoever must act, after 3 days waiting
 
 
 # A member may not turn these off: a moved or cancelled meeting must reach them.

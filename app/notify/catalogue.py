@@ -37,6 +37,13 @@ _QUESTION = {
     "asked_at": Value.MOMENT,
 }
 
+# A relation transfer as its messages name it.
+_TRANSFER = {
+    "member_name": Value.TEXT,
+    "from_name": Value.TEXT,  # the out-branch, or the organization outside the system
+    "to_name": Value.TEXT,
+}
+
 KIND_VALUES: MappingProxyType[NotificationKind, MappingProxyType[str, Value]] = MappingProxyType(
     {
         NotificationKind.ACTIVITY_PUBLISHED: MappingProxyType(_ACTIVITY),
@@ -96,6 +103,21 @@ KIND_VALUES: MappingProxyType[NotificationKind, MappingProxyType[str, Value]] = 
                 "decision": Value.TEXT,  # a phrase: 审核通过, 审核未通过
                 "reason": Value.TEXT,  # 无 when the reviewer wrote none
                 "decided_at": Value.MOMENT,
+            }
+        ),
+        NotificationKind.TRANSFER_DECIDED: MappingProxyType(
+            {
+                **_TRANSFER,
+                "decision": Value.TEXT,  # a phrase: 已同意, 已退回, 未通过, 已完成
+                "reason": Value.TEXT,  # 无 when none was given
+                "decided_at": Value.MOMENT,
+            }
+        ),
+        NotificationKind.TRANSFER_REMINDER: MappingProxyType(
+            {
+                **_TRANSFER,
+                "step": Value.TEXT,  # a phrase: 转出审批, 党委审批, 转入接收, 待修改
+                "waiting_since": Value.MOMENT,
             }
         ),
     }

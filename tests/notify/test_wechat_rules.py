@@ -41,6 +41,7 @@ from tests.fixtures.wechat import FakeWeChat
 from tests.notify.helpers import frozen, worker
 from tests.notify.scenes import Month, after_the_meeting, call, until_the_meeting
 from tests.study.task_helpers import add_material
+from tests.transfers.notify_flow import a_transfer_decided_and_reminded
 
 ZONE = ZoneInfo("Asia/Shanghai")
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -117,6 +118,7 @@ async def test_every_template_of_every_kind_renders_fields_wechat_accepts(
     )
     await a_study_task_assigned_and_reminded(app, client, clock, month)
     await a_question_asked_held_answered_and_reminded(app, client, factory, clock, month)
+    await a_transfer_decided_and_reminded(app, client, factory, clock)
     async with app.state.runtime.sessionmaker() as session:
         made = (await session.scalars(select(Notification).order_by(Notification.id))).all()
     messages = [message_of(n) for n in made]

@@ -1,0 +1,1 @@
+"""Relation transfers (组织关系转接, issue 13 item 6)."""
