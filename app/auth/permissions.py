@@ -30,6 +30,9 @@ class Permission(enum.StrEnum):
     QA_MANAGE = "qa:manage"  # the committee's Q&A settings and categories
     OVERSIGHT_READ = "oversight:read"  # coverage, rating cap, compliance of the subtree
     OVERSIGHT_MANAGE = "oversight:manage"  # the committee's norms, its 综合党委 designation
+    VENUE_WRITE = "venue:write"  # the 六有 checklist of a venue and its photos
+    HONOURS_NOMINATE = "honours:nominate"  # nominate a branch or member for an honour
+    HONOURS_DECIDE = "honours:decide"  # the committee's decision on a nomination
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -43,6 +46,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ATTENDANCE_READ,
             Permission.STUDY_MANAGE,
             Permission.STUDY_READ,
+            Permission.VENUE_WRITE,
+            Permission.HONOURS_NOMINATE,
         }
     ),
     Role.INSTRUCTOR: frozenset(
@@ -85,6 +90,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.QA_MANAGE,
             Permission.OVERSIGHT_READ,
             Permission.OVERSIGHT_MANAGE,
+            Permission.VENUE_WRITE,
+            Permission.HONOURS_NOMINATE,
+            Permission.HONOURS_DECIDE,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(Permission),
