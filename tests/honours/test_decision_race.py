@@ -58,3 +58,26 @@ async def test_two_decisions_at_once_leave_one(
     assert row.status.value == winner.json()["status"]
     assert row.decision_reason == f"{row.status.value}的理由"
     assert row.decided_by_account_id == winner.json()["decided_by"]["account_id"]
+
+
+async def test_two_nominations_at_once_leave_one(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    world = await build_world(factory)
+    street = await factory.actor(Role.COMMITTEE_ADMIN, world.street_a)
+    secretary = await factory.actor(Role.SECRETARY, world.branch_a1)
+    body = {
+        "kind": "double_strong_branch",
+        "year": 2026,
+        "org_id": world.branch_a1.id,
+        "reason": "同时推荐",
+    }
+    answers = await asyncio.gather(
+        *(client.post(V1, json=body, headers=actor.headers) for actor in (street, secretary))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    (loser,) = [a for a in answers if a.status_code == 409]
+    assert loser.json()["error"]["code"] == "honours.already_nominated"
+    async with factory.runtime.sessionmaker() as session:
+        rows = (await session.scalars(select(Nomination))).all()
+    assert len(rows) == 1
