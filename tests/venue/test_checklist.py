@@ -7,8 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
 
-from app.models import OrgKind, Role
+from app.kit.storage import StorageError
+from app.models import OrgKind, Role, VenuePhoto
 from tests.factories import Actor, Factory, World, build_world
 
 V1 = "/api/v1"
@@ -229,3 +232,23 @@ async def test_who_may_read_and_write(
     shown = (await client.get(venue(world.branch_a1.id), headers=admin.headers)).json()
     assert shown["items"][0]["met"] is True
     assert len(shown["items"][0]["photos"]) == 1
+
+
+async def test_a_storage_failure_writes_no_row(
+    client: httpx.AsyncClient,
+    factory: Factory,
+    world: World,
+    app: FastAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = await factory.actor(Role.COMMITTEE_ADMIN, world.street_a)
+
+    async def broken(*_: object) -> None:
+        raise StorageError(details={"reason": "test"})
+
+    monkeypatch.setattr(app.state.runtime.storage, "put", broken)
+    failed = await upload(client, admin, world.branch_a1.id, "site")
+    assert failed.status_code == 502
+    assert failed.json()["error"]["code"] == "storage.failed"
+    async with factory.runtime.sessionmaker() as session:
+        assert (await session.scalars(select(VenuePhoto))).all() == []
