@@ -24,6 +24,7 @@ from app.config import settings as default_settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker, read_engine
 from app.errors import install_error_handlers
 from app.groups.router import router as groups_router
+from app.honours.router import router as honours_router
 from app.idempotency import store as idempotency_store
 from app.integrations.content_check import build_content_check
 from app.integrations.wechat import WeChatClient
@@ -71,6 +72,7 @@ from app.study.router import router as study_router
 from app.study.tasks_router import router as study_tasks_router
 from app.transfers import reminders as transfers_reminders
 from app.transfers.router import router as transfers_router
+from app.venue.router import router as venue_router
 
 # Every router the app serves; the route-matrix test walks these. A request is matched
 # against the routes in this order, each miss a regex and some bookkeeping: the probes and
@@ -106,6 +108,8 @@ ROUTERS = (
     qa_faq_router,
     qa_search_router,
     transfers_router,
+    venue_router,
+    honours_router,
 )
 
 

@@ -39,6 +39,8 @@ from app.models import (
     QaCategory,
     Role,
     RoleAssignment,
+    VenueItem,
+    VenuePhoto,
 )
 from tests.factories import Actor, Factory, World, build_world
 from tests.fixtures.apps import client_of, running_app
@@ -155,6 +157,8 @@ class Side:
     faq_question_id: int  # a question of the branch with an accepted answer
     faq_entry_id: int  # an FAQ entry of the branch
     transfer_id: int  # the member's transfer out of the system, pending the branch's approval
+    venue_photo_id: int  # a photo of the branch's 六有 checklist
+    nomination_id: int  # a pending nomination of the branch for 双强党支部
 
 
 @dataclass
@@ -631,6 +635,35 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
         f"{V1}/transfers/{s.other.transfer_id}/resubmit",
         {"letter_number": "越权"},
     ),
+    # the 六有 checklist of the other side's branch, and its nomination
+    ("GET", "/api/v1/orgs/{org_id}/venue"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/venue",
+        None,
+    ),
+    ("PUT", "/api/v1/orgs/{org_id}/venue/items/{item}"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/venue/items/site",
+        {"met": True, "note": "越权检查"},
+    ),
+    ("POST", "/api/v1/orgs/{org_id}/venue/items/{item}/photos"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/venue/items/site/photos",
+        None,
+    ),
+    ("GET", "/api/v1/orgs/{org_id}/venue/photos/{photo_id}"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/venue/photos/{s.other.venue_photo_id}",
+        None,
+    ),
+    ("DELETE", "/api/v1/orgs/{org_id}/venue/photos/{photo_id}"): lambda s: (
+        f"{V1}/orgs/{s.other.branch.id}/venue/photos/{s.other.venue_photo_id}",
+        None,
+    ),
+    ("GET", "/api/v1/honours/nominations/{nomination_id}"): lambda s: (
+        f"{V1}/honours/nominations/{s.other.nomination_id}",
+        None,
+    ),
+    ("POST", "/api/v1/honours/nominations/{nomination_id}/decision"): lambda s: (
+        f"{V1}/honours/nominations/{s.other.nomination_id}/decision",
+        {"decision": "approved", "reason": "越权决定"},
+    ),
 }
 
 # Entries whose refusal is known to differ from 404, each with the reason; strict, so the
@@ -789,6 +822,7 @@ async def arrange_side(
             answer_text="按月交纳。",
         ),
         transfer_id=await create_transfer(client, admin.headers, member),
+        **await arrange_venue_and_honours(client, factory, admin, branch),
     )
 
 
@@ -805,6 +839,38 @@ async def create_transfer(
     assert created.status_code == 201, created.text
     transfer_id: int = created.json()["id"]
     return transfer_id
+
+
+async def arrange_venue_and_honours(
+    client: httpx.AsyncClient, factory: Factory, admin: Actor, branch: Organization
+) -> dict[str, int]:
+    """A photo row of the branch's checklist (its file is never read: the probes stop at
+    scope) and a pending nomination of the branch."""
+    async with factory.runtime.sessionmaker.begin() as session:
+        photo = VenuePhoto(
+            org_id=branch.id,
+            item=VenueItem.PARTY_FLAG,
+            filename="党旗.png",
+            content_type="image/png",
+            size_bytes=8,
+            storage_key=f"venues/{branch.id}/matrix",
+            created_at=datetime.now(UTC),
+        )
+        session.add(photo)
+        await session.flush()
+        photo_id = photo.id
+    nominated = await client.post(
+        f"{V1}/honours/nominations",
+        json={
+            "kind": "double_strong_branch",
+            "year": 2026,
+            "org_id": branch.id,
+            "reason": "党建引领发展",
+        },
+        headers=admin.headers,
+    )
+    assert nominated.status_code == 201, nominated.text
+    return {"venue_photo_id": photo_id, "nomination_id": nominated.json()["id"]}
 
 
 async def arrange_questions(
@@ -1076,6 +1142,10 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("GET", "/api/v1/qa/faq/{faq_id}"),
         ("PATCH", "/api/v1/qa/faq/{faq_id}"),
         ("GET", "/api/v1/transfers/{transfer_id}"),
+        ("GET", "/api/v1/orgs/{org_id}/venue"),
+        ("PUT", "/api/v1/orgs/{org_id}/venue/items/{item}"),
+        ("GET", "/api/v1/honours/nominations/{nomination_id}"),
+        ("POST", "/api/v1/honours/nominations/{nomination_id}/decision"),
     ):
         if operation not in ROUTES:
             continue
@@ -1214,6 +1284,39 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
         ),
     ),
     ("FAQ of another org", lambda s: ("GET", f"{V1}/qa/faq?org_id={s.other.branch.id}", None)),
+    *(
+        (
+            f"{path} of another org",
+            lambda s, path=path: ("GET", f"{V1}/{path}org_id={s.other.branch.id}", None),
+        )
+        for path in (
+            "venue/checklists?",
+            "venue/checklists.xlsx?",
+            "honours/nominations?year=2026&",
+            "honours/nominations.xlsx?year=2026&",
+        )
+    ),
+    (
+        "another org's branch nominated",
+        lambda s: (
+            "POST",
+            f"{V1}/honours/nominations",
+            {
+                "kind": "double_strong_branch",
+                "year": 2025,
+                "org_id": s.other.branch.id,
+                "reason": "越权",
+            },
+        ),
+    ),
+    (
+        "another org's member nominated",
+        lambda s: (
+            "POST",
+            f"{V1}/honours/nominations",
+            {"kind": "model_post", "year": 2026, "member_id": s.other.member.id, "reason": "越权"},
+        ),
+    ),
     (
         "activity backfilled into another org",
         lambda s: (

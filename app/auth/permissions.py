@@ -32,6 +32,9 @@ class Permission(enum.StrEnum):
     OVERSIGHT_MANAGE = "oversight:manage"  # the committee's norms, its 综合党委 designation
     TRANSFERS_MANAGE = "transfers:manage"  # start relation transfers, decide a branch's step
     TRANSFERS_COMMITTEE = "transfers:committee"  # decide a committee's step of a transfer
+    VENUE_WRITE = "venue:write"  # the 六有 checklist of a venue and its photos
+    HONOURS_NOMINATE = "honours:nominate"  # nominate a branch or member for an honour
+    HONOURS_DECIDE = "honours:decide"  # the committee's decision on a nomination
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -46,6 +49,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STUDY_MANAGE,
             Permission.STUDY_READ,
             Permission.TRANSFERS_MANAGE,
+            Permission.VENUE_WRITE,
+            Permission.HONOURS_NOMINATE,
         }
     ),
     Role.INSTRUCTOR: frozenset(
@@ -90,6 +95,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.OVERSIGHT_MANAGE,
             Permission.TRANSFERS_MANAGE,
             Permission.TRANSFERS_COMMITTEE,
+            Permission.VENUE_WRITE,
+            Permission.HONOURS_NOMINATE,
+            Permission.HONOURS_DECIDE,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(Permission),

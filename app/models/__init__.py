@@ -31,6 +31,13 @@ from app.models.groups import (
     PartyGroupMember,
     RsvpAnswer,
 )
+from app.models.honours import (
+    HONOUR_KIND_LABELS,
+    NOMINATION_STATUS_LABELS,
+    HonourKind,
+    Nomination,
+    NominationStatus,
+)
 from app.models.idempotency import IdempotencyKey
 from app.models.identity import Account, RefreshToken, WechatAccessToken
 from app.models.members import (
@@ -115,6 +122,7 @@ from app.models.transfers import (
     TransferStatus,
     TransferStep,
 )
+from app.models.venue import VENUE_ITEM_LABELS, VenueCheck, VenueItem, VenuePhoto
 
 # A table whose id is one integer says AUTOINCREMENT on SQLite, which otherwise hands out a
 # deleted row's id again (migration 0010): new tables' migrations then say it too.
@@ -127,9 +135,12 @@ __all__ = [
     "COMMITTEE_POST_LABELS",
     "CRITICAL_KINDS",
     "GROUP_CHANNELS",
+    "HONOUR_KIND_LABELS",
+    "NOMINATION_STATUS_LABELS",
     "OPEN_TRANSFER_STATUSES",
     "ROSTER_ADDITIONS",
     "SINGLE_HOLDER_POSTS",
+    "VENUE_ITEM_LABELS",
     "Account",
     "Activity",
     "ActivityCoHost",
@@ -158,6 +169,7 @@ __all__ = [
     "ExpectedAttendee",
     "FaqEntry",
     "Gender",
+    "HonourKind",
     "IdempotencyKey",
     "InboxMessage",
     "LeaveRequest",
@@ -173,6 +185,8 @@ __all__ = [
     "NewsArticle",
     "NewsAudience",
     "NewsCategory",
+    "Nomination",
+    "NominationStatus",
     "NormType",
     "Notification",
     "NotificationKind",
@@ -222,6 +236,9 @@ __all__ = [
     "TransferKind",
     "TransferStatus",
     "TransferStep",
+    "VenueCheck",
+    "VenueItem",
+    "VenuePhoto",
     "Visibility",
     "WalkInPolicy",
     "WechatAccessToken",

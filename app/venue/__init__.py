@@ -1,0 +1,1 @@
+"""The 六有 checklist of party organizations' activity venues, with photo evidence."""
