@@ -57,7 +57,7 @@ class RosterHeadingsMissing(Unprocessable):
 
     code = "roster.headings_missing"
     message_zh = "未找到模板的表头（须含“姓名”“党员状态”列），请使用下载的模板填写"
-    message_en = "The template's heading row (with 姓名 and 党员状态) was not found"
+    message_en = "The heading row of the template (name, party status) was not found"
 
 
 class RosterEmpty(Unprocessable):

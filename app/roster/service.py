@@ -79,18 +79,26 @@ class RowCheck:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class OrgChoices:
     """The organizations a sheet may name: the branches and social organizations of the
-    subtree imported into."""
+    subtree imported into, found by name and by credit code."""
 
     orgs: Sequence[Organization]
+    _by_name: dict[str, list[Organization]] = field(default_factory=dict)
+    _by_code: dict[str, Organization] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for org in self.orgs:
+            self._by_name.setdefault(org.name, []).append(org)
+            if org.credit_code:
+                self._by_code[org.credit_code] = org
 
     def named(self, name: str) -> list[Organization]:
-        return [org for org in self.orgs if org.name == name]
+        return self._by_name.get(name, [])
 
     def by_credit_code(self, code: str) -> Organization | None:
-        return next((org for org in self.orgs if org.credit_code == code), None)
+        return self._by_code.get(code)
 
 
 async def org_choices(session: AsyncSession, org_id: int) -> OrgChoices:
@@ -138,7 +146,11 @@ def _date(check: RowCheck, key: str) -> date | None:
                 day = date(int(match[1]), int(match[2]), int(match[3]))
             elif _DATE_DIGITS.fullmatch(raw):
                 day = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
-            elif isinstance(value, int | float) and 1 <= value < 80000:
+            elif (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and 1 <= value < 80000
+            ):
                 # An Excel day number (the cell was not formatted as a date).
                 day = date(1899, 12, 30) + timedelta(days=int(value))
         except ValueError:
@@ -444,7 +456,11 @@ async def commit(
             object_id=org.id,
             org_id=org.id,
             request_id=request_id,
-            details={"rows": len(checks), "filename": filename, "first_member_id": member_ids[0]},
+            details={
+                "rows": len(checks),
+                "filename": filename[:200] if filename else None,
+                "first_member_id": member_ids[0],
+            },
             created_at=now,
         )
     )

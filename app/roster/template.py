@@ -251,7 +251,7 @@ def _read(book: Any) -> UploadedSheet:
         column = BY_HEADING.get(heading)
         if column is not None and column.key not in positions:
             positions[column.key] = index
-    ignored = [h for h in headings if h and h not in BY_HEADING and h != ERROR_HEADING]
+    ignored = [h[:50] for h in headings if h and h not in BY_HEADING and h != ERROR_HEADING]
     error_index = headings.index(ERROR_HEADING) if ERROR_HEADING in headings else None
     kept = [i for i in range(len(headings)) if i != error_index]
     parsed: list[SheetRow] = []

@@ -588,3 +588,50 @@ async def test_errors_workbook_marks_each_row_and_once_fixed_imports(scene: Scen
     done = await scene.upload(out.getvalue(), dry_run=False)
     assert done.status_code == 200, done.text
     assert (done.json()["created"], done.json()["ignored_columns"]) == (2, [])
+
+
+async def test_dates_as_people_type_them_and_as_excel_stores_them(scene: Scene) -> None:
+    base = {"党员状态": "正式党员", "工作单位": "甲一协会"}
+    rows = [
+        {**base, "姓名": "一", "入党日期": "20100701"},
+        {**base, "姓名": "二", "入党日期": 40360},  # Excel's day number of 2010-07-01
+        {**base, "姓名": "三", "入党日期": "2010.7.1"},
+        {**base, "姓名": "四", "入党日期": "2010-02-30"},
+        {**base, "姓名": "五", "入党日期": "去年"},
+        {**base, "姓名": "六", "入党日期": "1850-01-01"},
+        {**base, "姓名": "七", "入党日期": 10**9},
+    ]
+    report = (await scene.upload(workbook(rows))).json()
+    assert errors_of(report) == [
+        (5, "入党日期", "date.format"),
+        (6, "入党日期", "date.format"),
+        (7, "入党日期", "date.out_of_range"),
+        (8, "入党日期", "date.format"),
+    ]
+    done = await scene.upload(workbook(rows[:3]), dry_run=False)
+    assert done.status_code == 200, done.text
+    async with scene.factory.runtime.sessionmaker() as session:
+        joined = set(
+            await session.scalars(
+                select(Member.joined_party_on).where(Member.name.in_(["一", "二", "三"]))
+            )
+        )
+    assert joined == {date(2010, 7, 1)}
+
+
+async def test_a_full_sheet_is_read_and_a_zip_bomb_is_not(scene: Scene) -> None:
+    import io
+    import zipfile
+
+    full = workbook(
+        [{"姓名": f"人{n}", "党员状态": "群众", "工作单位": "甲一协会"} for n in range(MAX_ROWS)]
+    )
+    report = (await scene.upload(full)).json()
+    assert (report["total_rows"], report["invalid_rows"]) == (MAX_ROWS, 0)
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (65 * 1024 * 1024))
+    response = await scene.upload(out.getvalue())
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "roster.workbook_too_large"
