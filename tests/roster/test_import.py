@@ -5,10 +5,12 @@ the upload and the scope of the organization imported into."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from fastapi import FastAPI
+from sqlalchemy import event, select
 
 from app.kit.clock import FrozenClock
 from app.models import (
@@ -635,3 +637,25 @@ async def test_a_full_sheet_is_read_and_a_zip_bomb_is_not(scene: Scene) -> None:
     response = await scene.upload(out.getvalue())
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "roster.workbook_too_large"
+
+
+async def test_a_dry_run_and_the_errors_workbook_take_no_write_lock(
+    app: FastAPI, scene: Scene
+) -> None:
+    """On SQLite a writer's BEGIN IMMEDIATE stops every other writer: checking a sheet
+    must not, however long it takes."""
+    data = workbook([{"姓名": "一", "党员状态": "群众", "工作单位": "甲一协会"}])
+    seen: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen.append(sql)
+
+    engine = app.state.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert (await scene.upload(data)).status_code == 200
+        assert (await scene.upload(data, path="imports/errors.xlsx")).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert seen
+    assert not [sql for sql in seen if sql.startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE"))]
