@@ -66,6 +66,7 @@ from app.qa.router import router as qa_router
 from app.qa.search_router import router as qa_search_router
 from app.qa.settings_router import router as qa_settings_router
 from app.roles.router import router as roles_router
+from app.roster.router import router as roster_router
 from app.runtime import Runtime
 from app.study.figures_router import router as study_figures_router
 from app.study.router import router as study_router
@@ -110,6 +111,7 @@ ROUTERS = (
     transfers_router,
     venue_router,
     honours_router,
+    roster_router,
 )
 
 

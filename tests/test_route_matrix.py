@@ -1334,6 +1334,21 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
             },
         ),
     ),
+    *(
+        (
+            f"roster {method} {path} of another org",
+            lambda s, method=method, path=path: (
+                method,
+                f"{V1}/roster/{path}?org_id={s.other.branch.id}&dry_run=false",
+                None,
+            ),
+        )
+        for method, path in (
+            ("GET", "template.xlsx"),
+            ("POST", "imports"),
+            ("POST", "imports/errors.xlsx"),
+        )
+    ),
     (
         "role on own org for another org's member",
         lambda s: (
