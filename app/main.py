@@ -84,6 +84,8 @@ ROUTERS = (
     checkin_router,
     study_router,  # heartbeats: every 30 s from every member studying
     news_router,
+    qa_router,  # asking and reading questions: members, any time
+    qa_search_router,
     auth_router,
     me_router,
     orgs_router,
@@ -99,7 +101,6 @@ ROUTERS = (
     study_figures_router,
     study_tasks_router,
     points_router,
-    qa_router,
     qa_review_router,
     qa_settings_router,
     qa_figures_router,
@@ -107,7 +108,6 @@ ROUTERS = (
     oversight_compliance_router,
     oversight_headcount_router,
     qa_faq_router,
-    qa_search_router,
     transfers_router,
     venue_router,
     honours_router,
