@@ -168,6 +168,12 @@ class Scene:
 Call = tuple[str, dict[str, Any] | None]  # (url, json body)
 V1 = "/api/v1"
 
+
+def annual_report(org: Organization) -> str:
+    """The annual report of ``org`` for this year (Beijing time)."""
+    return f"{V1}/orgs/{org.id}/annual-report/{(datetime.now(UTC) + timedelta(hours=8)).year}"
+
+
 OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
     # organizations
     ("GET", "/api/v1/orgs/{org_id}"): lambda s: (f"{V1}/orgs/{s.other.branch.id}", None),
@@ -587,6 +593,19 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
     ("DELETE", "/api/v1/oversight/comprehensive-committees/{committee_id}"): lambda s: (
         f"{V1}/oversight/comprehensive-committees/{s.other.branch.parent_id}",
         None,
+    ),
+    # the annual report of a social organization (issue 13 item 8), this year in Beijing
+    ("GET", "/api/v1/orgs/{org_id}/annual-report/{year}"): lambda s: (
+        annual_report(s.other.social),
+        None,
+    ),
+    ("GET", "/api/v1/orgs/{org_id}/annual-report/{year}.xlsx"): lambda s: (
+        annual_report(s.other.social) + ".xlsx",
+        None,
+    ),
+    ("PUT", "/api/v1/orgs/{org_id}/annual-report/{year}/notes"): lambda s: (
+        annual_report(s.other.social) + "/notes",
+        {"highlights": "越权备注", "version": 0},
     ),
     # the FAQ
     ("POST", "/api/v1/qa/questions/{question_id}/faq"): lambda s: (
@@ -1033,6 +1052,8 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("GET", "/api/v1/oversight/norms/{committee_id}"),
         ("GET", "/api/v1/qa/faq/{faq_id}"),
         ("PATCH", "/api/v1/qa/faq/{faq_id}"),
+        ("GET", "/api/v1/orgs/{org_id}/annual-report/{year}"),
+        ("GET", "/api/v1/orgs/{org_id}/annual-report/{year}.xlsx"),
     ):
         if operation not in ROUTES:
             continue

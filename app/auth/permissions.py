@@ -30,6 +30,7 @@ class Permission(enum.StrEnum):
     QA_MANAGE = "qa:manage"  # the committee's Q&A settings and categories
     OVERSIGHT_READ = "oversight:read"  # coverage, rating cap, compliance of the subtree
     OVERSIGHT_MANAGE = "oversight:manage"  # the committee's norms, its 综合党委 designation
+    ANNUAL_REPORT_WRITE = "annual_report:write"  # notes of a social org's annual report
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -43,6 +44,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ATTENDANCE_READ,
             Permission.STUDY_MANAGE,
             Permission.STUDY_READ,
+            Permission.ANNUAL_REPORT_WRITE,  # the annual report's notes (app/annual)
         }
     ),
     Role.INSTRUCTOR: frozenset(
@@ -85,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.QA_MANAGE,
             Permission.OVERSIGHT_READ,
             Permission.OVERSIGHT_MANAGE,
+            Permission.ANNUAL_REPORT_WRITE,  # the annual report's notes (app/annual)
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(Permission),
