@@ -1184,6 +1184,15 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
         )
     ),
     (
+        "annual reports of another org",
+        lambda s: (
+            "GET",
+            f"{V1}/annual-reports?org_id={s.other.branch.id}"
+            f"&year={(datetime.now(UTC) + timedelta(hours=8)).year}",
+            None,
+        ),
+    ),
+    (
         "own question published to another org's FAQ",
         lambda s: (
             "POST",

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.annual import service
 from app.annual.errors import NotesStale, NotSocialOrg, YearBeforeEntry, YearOutOfRange
-from app.annual.schemas import AnnualReportRead, NotesRead, NotesWrite
+from app.annual.schemas import (
+    AnnualReportLine,
+    AnnualReportPage,
+    AnnualReportRead,
+    NotesRead,
+    NotesWrite,
+)
 from app.auth.dependencies import OrgsReader, Requires
 from app.auth.permissions import Permission
 from app.auth.scope import Principal
@@ -17,11 +23,13 @@ from app.db import DbSession, ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit import sheet
-from app.kit.types import Digits, IdPath
+from app.kit.pagination import InvalidCursor, PageParams, encode_cursor
+from app.kit.types import INT32_MAX, Digits, IdPath
+from app.orgs import service as orgs_service
 from app.orgs.errors import OrgNotFound
 from app.runtime import RuntimeDep
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/orgs", tags=["annual report"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1", tags=["annual report"])
 
 NotesWriter = Annotated[Principal, Depends(Requires(Permission.ANNUAL_REPORT_WRITE))]
 # Bounded by the handler, so that a year out of range answers annual.year_out_of_range.
@@ -72,7 +80,7 @@ data, with the definitions of the oversight figures (issue 13):
 
 
 @router.get(
-    "/{org_id}/annual-report/{year}.xlsx",
+    "/orgs/{org_id}/annual-report/{year}.xlsx",
     response_class=Response,
     responses={
         200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "年度报告党建部分 (.xlsx)"},
@@ -113,7 +121,7 @@ async def annual_report_sheet(
 
 
 @router.get(
-    "/{org_id}/annual-report/{year}",
+    "/orgs/{org_id}/annual-report/{year}",
     responses=READ_REFUSALS,
     description="The party-building section of the organization's annual report for the "
     "year: members, party organization, activities held, study time, and the notes." + DEFINITIONS,
@@ -139,7 +147,7 @@ NOTES_REFUSALS: dict[int | str, dict[str, Any]] = responses(
 
 
 @router.put(
-    "/{org_id}/annual-report/{year}/notes",
+    "/orgs/{org_id}/annual-report/{year}/notes",
     responses=NOTES_REFUSALS,
     description="""Replace the notes of the organization's annual report for the year: 工作亮点
 (`highlights`), 存在问题 (`problems`), 下一步计划 (`plans`), each up to 2000 characters of
@@ -175,4 +183,62 @@ async def save_annual_report_notes(
         body,
         account_id=caller.account_id,
         now=runtime.clock.now(),
+    )
+
+
+OrgQuery = Annotated[
+    int,
+    Query(ge=1, le=INT32_MAX, description="The organization whose subtree is listed"),
+    Digits,
+]
+YearQuery = Annotated[
+    int, Query(description="The year reported on, 2000 to this year (Beijing time)"), Digits
+]
+
+
+@router.get(
+    "/annual-reports",
+    responses=responses(OrgNotFound, YearOutOfRange, InvalidCursor),
+    description="""For a committee: the social organizations of the subtree of `org_id` (an
+organization in the caller's `orgs:read` scope; another: 404 `org.not_found`) entered in the
+system by the end of `as_of`, by id, a page at a time, each with the key numbers of its
+annual report for `year` (2000 to this year, else 422 `annual.year_out_of_range`), counted
+as `GET /orgs/{org_id}/annual-report/{year}` counts them: the party members working there,
+the formal ones, the relation here and the transfer-in rate; the coverage and the parent
+branch; what that branch held in the year and whether it is compliant or hollow (null when
+it has no branch or joint branch as parent, or that branch lies outside the subtree of
+`org_id`); the study minutes of the party members working there; and the notes' version (0:
+none saved) and when they were last saved. The report of each is
+`GET /orgs/{org_id}/annual-report/{year}`.""",
+)
+async def annual_reports(
+    org_id: OrgQuery,
+    year: YearQuery,
+    caller: OrgsReader,
+    session: ReadSession,
+    runtime: RuntimeDep,
+    page: PageParams,
+) -> AnnualReportPage:
+    """The key numbers of the annual reports of the subtree's social organizations."""
+    root = await orgs_service.get_in_scope(session, caller.scope(Permission.ORGS_READ), org_id)
+    today = runtime.today()
+    period = service.year_period(year, today)
+    found = await service.org_page(
+        session,
+        root.id,
+        period,
+        now=runtime.clock.now(),
+        today=today,
+        after=page.after,
+        limit=page.size + 1,
+    )
+    shown = found[: page.size]
+    return AnnualReportPage(
+        org_id=root.id,
+        name=root.name,
+        year=year,
+        as_of=min(period.last, today),
+        complete=period.last < today,
+        items=[AnnualReportLine.model_validate(line) for line in shown],
+        next_cursor=encode_cursor(shown[-1].org_id) if len(found) > page.size else None,
     )

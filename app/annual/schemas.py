@@ -118,3 +118,36 @@ class NotesWrite(RequestModel):
         le=2_147_483_647,
         description="The version the edit started from (0 when none was saved yet)",
     )
+
+
+class AnnualReportLine(BaseModel):
+    model_config = {"from_attributes": True}
+
+    org_id: int
+    name: str
+    credit_code: str | None
+    coverage: Coverage
+    branch_id: int | None = Field(description="The parent branch or joint branch; else null")
+    branch_name: str | None
+    party_members_working: int
+    formal_members_working: int
+    relation_here: int
+    transfer_in_rate: float | None
+    held_total: int | None = Field(
+        description="Activities the branch held in the year; null without a branch in the subtree"
+    )
+    compliant: bool | None
+    hollow: bool | None
+    study_minutes: float = Field(description="The party members working there, in the year")
+    notes_version: int = Field(description="0: no notes saved for the year")
+    notes_updated_at: ShownTime | None
+
+
+class AnnualReportPage(BaseModel):
+    org_id: int
+    name: str
+    year: int
+    as_of: date
+    complete: bool
+    items: list[AnnualReportLine]
+    next_cursor: str | None = None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Subquery, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -49,6 +49,7 @@ from app.models import (
     Member,
     NormType,
     Organization,
+    OrgClosure,
     OrgKind,
     Role,
     RoleAssignment,
@@ -207,12 +208,13 @@ async def _activities(
     )
 
 
-async def _study(
-    session: AsyncSession, org: Organization, year: Period, as_of: date
-) -> StudySection:
+def _study_per_member(workers: ColumnElement[bool], year: Period, as_of: date) -> Subquery:
+    """Per party member working where ``workers`` says, on the roster at the end of
+    ``as_of``: member_id, org_id (the workplace), self_seconds, in_person_seconds and
+    total_seconds of the year, as the study figures count them (app/study/figures.py)."""
     working = (
-        select(Member.id.label("member_id"))
-        .where(Member.workplace_org_id == org.id, party_member(as_of))
+        select(Member.id.label("member_id"), Member.workplace_org_id.label("org_id"))
+        .where(workers, party_member(as_of))
         .subquery("working")
     )
     ids = select(working.c.member_id)
@@ -240,9 +242,10 @@ async def _study(
     )
     own = func.coalesce(self_study.c.seconds, 0)
     session_seconds = func.coalesce(in_person.c.seconds, 0)
-    per_member = (
+    return (
         select(
             working.c.member_id,
+            working.c.org_id,
             own.label("self_seconds"),
             session_seconds.label("in_person_seconds"),
             (own + session_seconds).label("total_seconds"),
@@ -251,6 +254,12 @@ async def _study(
         .outerjoin(in_person, in_person.c.member_id == working.c.member_id)
         .subquery("per_member")
     )
+
+
+async def _study(
+    session: AsyncSession, org: Organization, year: Period, as_of: date
+) -> StudySection:
+    per_member = _study_per_member(Member.workplace_org_id == org.id, year, as_of)
     found = (
         await session.execute(
             select(
@@ -393,6 +402,124 @@ async def report(
         study=await _study(session, org, year, as_of),
         notes=await notes(session, org.id, year.first.year),
     )
+
+
+# --- the subtree's organizations -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgLine:
+    org_id: int
+    name: str
+    credit_code: str | None
+    coverage: Coverage
+    branch_id: int | None
+    branch_name: str | None
+    party_members_working: int
+    formal_members_working: int
+    relation_here: int
+    held_total: int | None
+    compliant: bool | None
+    hollow: bool | None
+    study_seconds: int
+    notes_version: int
+    notes_updated_at: datetime | None
+
+    @property
+    def transfer_in_rate(self) -> float | None:
+        return transfer_in_rate(self.relation_here, self.party_members_working)
+
+    @property
+    def study_minutes(self) -> float:
+        return minutes(self.study_seconds)
+
+
+async def org_page(
+    session: AsyncSession,
+    root_id: int,
+    year: Period,
+    *,
+    now: datetime,
+    today: date,
+    after: int | None,
+    limit: int,
+) -> list[OrgLine]:
+    """The key numbers of the report of every social organization of ``root_id``'s subtree
+    entered by the end of the year (as ``report``), by id, in one statement: head counts
+    (``headcount.counted``), coverage (``coverage.covered``), the parent branch's held
+    activities (``compliance.rows`` of the subtree: only a branch inside it), the study
+    seconds of the party members working there, and the notes' version."""
+    as_of = min(year.last, today)
+    counted = headcount.counted(root_id, as_of)
+    covered = coverage_figures.covered(root_id, as_of)
+    branches = compliance.rows(root_id, year, now)
+    subtree = aliased(OrgClosure)
+    per_member = _study_per_member(
+        Member.workplace_org_id.in_(
+            select(subtree.descendant_id).where(subtree.ancestor_id == root_id)
+        ),
+        year,
+        as_of,
+    )
+    study = (
+        select(per_member.c.org_id, func.sum(per_member.c.total_seconds).label("seconds"))
+        .group_by(per_member.c.org_id)
+        .subquery("study")
+    )
+    has_branch = covered.c.coverage.in_([kind.value for kind in PARTY_ORGANIZATION_COVERAGES])
+    query = (
+        select(
+            counted.c.org_id,
+            counted.c.name,
+            counted.c.credit_code,
+            covered.c.coverage,
+            case((has_branch, covered.c.parent_id)).label("branch_id"),
+            case((has_branch, covered.c.parent_name)).label("branch_name"),
+            counted.c.party_members_working,
+            counted.c.formal_members_working,
+            counted.c.relation_here,
+            branches.c.held_total,
+            branches.c.compliant,
+            branches.c.hollow,
+            func.coalesce(study.c.seconds, 0).label("study_seconds"),
+            func.coalesce(AnnualReportNotes.version, 0).label("notes_version"),
+            AnnualReportNotes.updated_at.label("notes_updated_at"),
+        )
+        .join(covered, covered.c.org_id == counted.c.org_id)
+        .outerjoin(branches, and_(has_branch, branches.c.branch_id == covered.c.parent_id))
+        .outerjoin(study, study.c.org_id == counted.c.org_id)
+        .outerjoin(
+            AnnualReportNotes,
+            and_(
+                AnnualReportNotes.org_id == counted.c.org_id,
+                AnnualReportNotes.year == year.first.year,
+            ),
+        )
+        .order_by(counted.c.org_id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(counted.c.org_id > after)
+    return [
+        OrgLine(
+            org_id=row.org_id,
+            name=row.name,
+            credit_code=row.credit_code,
+            coverage=Coverage(row.coverage),
+            branch_id=row.branch_id,
+            branch_name=row.branch_name,
+            party_members_working=int(row.party_members_working),
+            formal_members_working=int(row.formal_members_working),
+            relation_here=int(row.relation_here),
+            held_total=None if row.held_total is None else int(row.held_total),
+            compliant=None if row.compliant is None else bool(row.compliant),
+            hollow=None if row.hollow is None else bool(row.hollow),
+            study_seconds=int(row.study_seconds),
+            notes_version=int(row.notes_version),
+            notes_updated_at=row.notes_updated_at,
+        )
+        for row in (await session.execute(query)).all()
+    ]
 
 
 # --- the sheet -----------------------------------------------------------------------------

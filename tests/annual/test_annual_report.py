@@ -568,3 +568,74 @@ async def test_two_saves_at_once_leave_one(scene: Scene, version: int, statement
     notes = (await scene.report())["notes"]
     assert notes["version"] == version + 1
     assert notes["highlights"] == winner.json()["highlights"]
+
+
+async def test_the_subtrees_reports_a_page_at_a_time(scene: Scene) -> None:
+    saved = await scene.save(scene.admin, highlights="亮点", version=0)
+    assert saved.status_code == 200
+    street = scene.branch.parent_id
+    url = f"/api/v1/annual-reports?org_id={street}&year=2026"
+    first = await scene.client.get(f"{url}&limit=2", headers=scene.admin.headers)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert (body["name"], body["year"], body["as_of"], body["complete"]) == (
+        "甲街道工委",
+        2026,
+        "2026-10-08",
+        False,
+    )
+    assert body["items"][0] == {
+        "org_id": scene.association.id,
+        "name": "甲协会",
+        "credit_code": scene.association.credit_code,
+        "coverage": "own_branch",
+        "branch_id": scene.branch.id,
+        "branch_name": "甲支部",
+        "party_members_working": 4,
+        "formal_members_working": 3,
+        "relation_here": 3,
+        "transfer_in_rate": 0.75,
+        "held_total": 4,
+        "compliant": False,
+        "hollow": False,
+        "study_minutes": 80.0,
+        "notes_version": 1,
+        "notes_updated_at": "2026-10-08T12:00:00+08:00",
+    }
+    second = body["items"][1]
+    assert (second["name"], second["party_members_working"], second["transfer_in_rate"]) == (
+        "另协会",
+        1,
+        1.0,
+    )
+    assert (second["held_total"], second["study_minutes"], second["notes_version"]) == (4, 0.0, 0)
+    rest = await scene.client.get(
+        f"{url}&limit=2&cursor={body['next_cursor']}", headers=scene.admin.headers
+    )
+    assert rest.status_code == 200, rest.text
+    (direct,) = rest.json()["items"]
+    assert rest.json()["next_cursor"] is None
+    assert (direct["name"], direct["coverage"], direct["branch_id"], direct["held_total"]) == (
+        "直属中心",
+        "instructor_only",
+        None,
+        None,
+    )
+    # Listed from the organization itself, its branch lies outside the subtree.
+    alone = await scene.client.get(
+        f"/api/v1/annual-reports?org_id={scene.association.id}&year=2026",
+        headers=scene.admin.headers,
+    )
+    (line,) = alone.json()["items"]
+    assert (line["branch_id"], line["held_total"], line["party_members_working"]) == (
+        scene.branch.id,
+        None,
+        4,
+    )
+    for actor, status in ((scene.other_admin, 404), (scene.plain, 403)):
+        response = await scene.client.get(url, headers=actor.headers)
+        assert response.status_code == status, response.text
+    response = await scene.client.get(
+        f"/api/v1/annual-reports?org_id={street}&year=2027", headers=scene.admin.headers
+    )
+    assert await code_of(response, 422) == "annual.year_out_of_range"
