@@ -639,3 +639,39 @@ async def test_the_subtrees_reports_a_page_at_a_time(scene: Scene) -> None:
         f"/api/v1/annual-reports?org_id={street}&year=2027", headers=scene.admin.headers
     )
     assert await code_of(response, 422) == "annual.year_out_of_range"
+
+
+async def test_an_organization_under_a_joint_branch(scene: Scene, factory: Factory) -> None:
+    async with factory.runtime.sessionmaker() as session:
+        committee = await session.get_one(Organization, scene.branch.parent_id)
+    joint = await factory.org(OrgKind.JOINT_BRANCH, "甲联合支部", committee)
+    covered = await factory.org(OrgKind.SOCIAL_ORG, "联合会", joint)
+    secretary = await factory.actor(Role.SECRETARY, joint)
+    await factory.member(joint, covered, name="庚")
+    await factory.member(scene.branch, covered, name="壬")  # relation elsewhere: not here
+    async with factory.runtime.sessionmaker.begin() as session:  # entered today, 8 October
+        await session.execute(
+            update(RosterChange)
+            .where(RosterChange.occurred_on > date(2026, 1, 1))
+            .where(RosterChange.source != "test")
+            .values(occurred_on=date(2026, 10, 8))
+        )
+    body = await scene.report(secretary, org=covered)
+    assert body["party_organization"]["coverage"] == "joint"
+    assert body["party_organization"]["branch_kind"] == "joint_branch"
+    assert [person["name"] for person in body["party_organization"]["secretaries"]] == [
+        secretary.member.name
+    ]
+    assert body["activities"]["shared"] is True
+    assert body["activities"]["hollow"] is True
+    members = body["members"]
+    assert (members["party_members_working"], members["relation_here"]) == (2, 1)
+    assert members["transfer_in_rate"] == 0.5
+    # Both joined in 2026: 庚's row on the joint branch, 壬's on 甲支部 (not this parent).
+    assert members["changes"]["joined"] == 1
+    saved = await scene.client.put(
+        f"{scene.report_url(org=covered)}/notes",
+        json={"plans": "计划", "version": 0},
+        headers=secretary.headers,
+    )
+    assert saved.status_code == 200, saved.text
