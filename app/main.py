@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import health
 from app.activities import notifications as activities_notifications
 from app.activities.router import router as activities_router
+from app.annual.router import router as annual_router
 from app.api_docs import install_openapi, operation_id
 from app.attendance.router import router as attendance_router
 from app.auth.router import router as auth_router
@@ -107,6 +108,7 @@ ROUTERS = (
     oversight_router,
     oversight_compliance_router,
     oversight_headcount_router,
+    annual_router,  # issue 13 item 8: the annual report's party-building section
     qa_faq_router,
     transfers_router,
     venue_router,

@@ -173,6 +173,12 @@ class Scene:
 Call = tuple[str, dict[str, Any] | None]  # (url, json body)
 V1 = "/api/v1"
 
+
+def annual_report(org: Organization) -> str:
+    """The annual report of ``org`` for this year (Beijing time)."""
+    return f"{V1}/orgs/{org.id}/annual-report/{(datetime.now(UTC) + timedelta(hours=8)).year}"
+
+
 OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
     # organizations
     ("GET", "/api/v1/orgs/{org_id}"): lambda s: (f"{V1}/orgs/{s.other.branch.id}", None),
@@ -592,6 +598,19 @@ OBJECT_ROUTES: dict[Operation, Callable[[Scene], Call]] = {
     ("DELETE", "/api/v1/oversight/comprehensive-committees/{committee_id}"): lambda s: (
         f"{V1}/oversight/comprehensive-committees/{s.other.branch.parent_id}",
         None,
+    ),
+    # the annual report of a social organization (issue 13 item 8), this year in Beijing
+    ("GET", "/api/v1/orgs/{org_id}/annual-report/{year}"): lambda s: (
+        annual_report(s.other.social),
+        None,
+    ),
+    ("GET", "/api/v1/orgs/{org_id}/annual-report/{year}.xlsx"): lambda s: (
+        annual_report(s.other.social) + ".xlsx",
+        None,
+    ),
+    ("PUT", "/api/v1/orgs/{org_id}/annual-report/{year}/notes"): lambda s: (
+        annual_report(s.other.social) + "/notes",
+        {"highlights": "越权备注", "version": 0},
     ),
     # the FAQ
     ("POST", "/api/v1/qa/questions/{question_id}/faq"): lambda s: (
@@ -1146,6 +1165,8 @@ async def test_the_same_requests_reach_the_callers_own_objects(
         ("PUT", "/api/v1/orgs/{org_id}/venue/items/{item}"),
         ("GET", "/api/v1/honours/nominations/{nomination_id}"),
         ("POST", "/api/v1/honours/nominations/{nomination_id}/decision"),
+        ("GET", "/api/v1/orgs/{org_id}/annual-report/{year}"),
+        ("GET", "/api/v1/orgs/{org_id}/annual-report/{year}.xlsx"),
     ):
         if operation not in ROUTES:
             continue
@@ -1274,6 +1295,15 @@ REFERENCES: list[tuple[str, Callable[[Scene], tuple[str, str, dict[str, Any] | N
             "roster-changes",
             "roster-changes.xlsx",
         )
+    ),
+    (
+        "annual reports of another org",
+        lambda s: (
+            "GET",
+            f"{V1}/annual-reports?org_id={s.other.branch.id}"
+            f"&year={(datetime.now(UTC) + timedelta(hours=8)).year}",
+            None,
+        ),
     ),
     (
         "own question published to another org's FAQ",

@@ -35,6 +35,7 @@ class Permission(enum.StrEnum):
     VENUE_WRITE = "venue:write"  # the 六有 checklist of a venue and its photos
     HONOURS_NOMINATE = "honours:nominate"  # nominate a branch or member for an honour
     HONOURS_DECIDE = "honours:decide"  # the committee's decision on a nomination
+    ANNUAL_REPORT_WRITE = "annual_report:write"  # notes of a social org's annual report
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -51,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TRANSFERS_MANAGE,
             Permission.VENUE_WRITE,
             Permission.HONOURS_NOMINATE,
+            Permission.ANNUAL_REPORT_WRITE,  # the annual report's notes (app/annual)
         }
     ),
     Role.INSTRUCTOR: frozenset(
@@ -98,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VENUE_WRITE,
             Permission.HONOURS_NOMINATE,
             Permission.HONOURS_DECIDE,
+            Permission.ANNUAL_REPORT_WRITE,  # the annual report's notes (app/annual)
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(Permission),

@@ -19,6 +19,7 @@ from app.models.activities import (
     MinutesAttachment,
     WalkInPolicy,
 )
+from app.models.annual import AnnualReportNotes
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.groups import (
@@ -150,6 +151,7 @@ __all__ = [
     "ActivityStatus",
     "ActivityType",
     "AffiliationMode",
+    "AnnualReportNotes",
     "ArticleStatus",
     "Attendance",
     "AuditEvent",
