@@ -84,7 +84,7 @@ GM, BC, PL, TD, PG = (
 @dataclass(frozen=True)
 class Held:
     """How many of each meeting a branch held in a quarter (党小组会 only where it has a
-    party group), and how often its expected members came."""
+    party group)."""
 
     general: int = 1
     committee: int = 3

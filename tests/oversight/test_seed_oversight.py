@@ -8,7 +8,7 @@ app/seed/oversight.py says it is."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -265,9 +265,14 @@ async def test_the_demo_slice_is_what_the_seed_says(
         # The current quarter's figure, branch by branch, is the seed's HISTORY.
         figures = compliance.rows(root, current, now)
         rows = {row.name: row for row in (await session.execute(select(figures))).all()}
-        for index, (_, so_far, _) in enumerate(HISTORY.values()):
+        for index, (_, so_far, _) in HISTORY.items():
             row = rows[BRANCHES[index][0]]
             assert bool(row.hollow) is (so_far == NOTHING), index
+        # The previous quarter counts the branches too (entered before it), none hollow.
+        previous = quarter_of(current.first - timedelta(days=1))
+        before = await compliance.counts(session, compliance.rows(root, previous, now))
+        assert (before.branches, before.hollow) == (12, 0)
+        assert before.compliant >= 1
         transfers = (await session.scalars(select(Transfer).order_by(Transfer.id))).all()
         assert [(t.kind, t.step) for t in transfers] == [
             (TransferKind.INTERNAL, TransferStep.COMMITTEE),
