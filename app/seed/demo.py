@@ -41,6 +41,7 @@ from app.models import (
 from app.orgs import service as orgs_service
 from app.orgs.schemas import OrgCreate
 from app.seed.news import seed_news
+from app.seed.oversight import founded, seed_oversight
 from app.seed.qa import seed_qa
 from app.seed.study import seed_study
 from app.seed.study_tasks import seed_demo_tasks
@@ -263,7 +264,7 @@ async def _seed(
 ) -> Organization:
     """The demo city; answers the demo branch (the demo secretary's)."""
     rng = random.Random(SEED)
-    party, social = await _orgs(session, rng, now)
+    party, social = await _orgs(session, rng, founded(now))
     people = _People(rng, today)
     branches = [party[i] for i in range(len(BRANCHES))]
     covering = {
@@ -377,6 +378,7 @@ async def _seed(
     await seed_news(session, party, today, now)
     await seed_study(session, party, branches[SECRETARY_BRANCH], now, storage)
     await seed_qa(session, settings, party, staff, now)
+    await seed_oversight(session, settings, cipher, party, staff, secretaries, now)
     return branches[SECRETARY_BRANCH]
 
 
