@@ -108,8 +108,8 @@ async def record(
     for member_id in (body.host_member_id, body.recorder_member_id, body.lecturer_member_id):
         if member_id is not None:
             await members_service.get_in_scope(session, member_scope, member_id)
-    await activities_service._check_party_group(session, org.id, body.type, body.party_group_id)
-    expected = await activities_service._default_expected(
+    await activities_service.check_party_group(session, org.id, body.type, body.party_group_id)
+    expected = await activities_service.default_expected(
         session, org, body.type, body.party_group_id
     )
     if body.type is ActivityType.BRANCH_COMMITTEE and not expected:
@@ -130,7 +130,7 @@ async def record(
     await session.flush()
     for mass_org in dict.fromkeys(body.co_hosts or []):
         session.add(ActivityCoHost(activity_id=activity.id, mass_org=mass_org))
-    await activities_service._add_expected(session, activity.id, expected)
+    await activities_service.insert_expected(session, activity.id, expected)
     recorded = await attendance_backfill.record(
         session,
         activity,

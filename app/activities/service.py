@@ -204,7 +204,7 @@ def _check_venue(activity: Activity) -> None:
         raise LocationNeedsGeofence()
 
 
-async def _check_party_group(
+async def check_party_group(
     session: AsyncSession, org_id: int, activity_type: ActivityType, party_group_id: int | None
 ) -> None:
     if activity_type is not ActivityType.PARTY_GROUP:
@@ -217,7 +217,7 @@ async def _check_party_group(
         raise PartyGroupInvalid(details={"party_group_id": party_group_id})
 
 
-async def _default_expected(
+async def default_expected(
     session: AsyncSession,
     org: Organization,
     activity_type: ActivityType,
@@ -240,7 +240,9 @@ async def _default_expected(
     return list(rows)
 
 
-async def _add_expected(session: AsyncSession, activity_id: int, member_ids: Sequence[int]) -> None:
+async def insert_expected(
+    session: AsyncSession, activity_id: int, member_ids: Sequence[int]
+) -> None:
     present = set(
         await session.scalars(
             select(ExpectedAttendee.member_id).where(
@@ -287,7 +289,7 @@ async def create(
 ) -> Activity:
     org = await orgs_service.get_in_scope(session, manage_scope, body.org_id)
     await _check_people(session, member_scope, body)
-    await _check_party_group(session, org.id, body.type, body.party_group_id)
+    await check_party_group(session, org.id, body.type, body.party_group_id)
     activity = Activity(
         org_id=org.id,
         checkin_secret=os.urandom(32),
@@ -305,12 +307,12 @@ async def create(
     if body.expected_member_ids is not None:
         expected = await _members_in_scope(session, member_scope, body.expected_member_ids)
     else:
-        expected = await _default_expected(session, org, body.type, body.party_group_id)
+        expected = await default_expected(session, org, body.type, body.party_group_id)
         # A 支委会 of a branch whose committee nobody recorded would expect no one: a meeting
         # nobody is told of and every figure reads 0 of 0. Ask for the committee instead.
         if body.type is ActivityType.BRANCH_COMMITTEE and not expected:
             raise NoBranchCommittee()
-    await _add_expected(session, activity.id, expected)
+    await insert_expected(session, activity.id, expected)
     await session.flush()
     return activity
 
@@ -390,7 +392,7 @@ async def update_activity(
     _check_venue(activity)
     if activity.type is not ActivityType.PARTY_GROUP and "party_group_id" not in changes:
         activity.party_group_id = None  # no longer a 党小组会: no longer a group's
-    await _check_party_group(session, activity.org_id, activity.type, activity.party_group_id)
+    await check_party_group(session, activity.org_id, activity.type, activity.party_group_id)
     if body.co_hosts is not None:
         await session.execute(
             delete(ActivityCoHost).where(ActivityCoHost.activity_id == activity.id)
@@ -564,7 +566,7 @@ async def add_expected(
 ) -> None:
     activity = await get_in_scope(session, manage_scope, activity_id)
     _refuse_if_closed(activity, now)
-    await _add_expected(
+    await insert_expected(
         session, activity.id, await _members_in_scope(session, member_scope, member_ids)
     )
 

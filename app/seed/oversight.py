@@ -215,7 +215,7 @@ class _History:
     ) -> None:
         _, length = HOURS[kind]
         ends_at = starts_at + length
-        expected = await activities_service._default_expected(self.session, branch, kind, group_id)
+        expected = await activities_service.default_expected(self.session, branch, kind, group_id)
         entries: list[BackfillEntry] = []
         for member_id in expected:
             roll = self.rng.random()
