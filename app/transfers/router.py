@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import CurrentMember, CurrentPrincipal, Requires
@@ -17,6 +17,7 @@ from app.auth.scope import Principal
 from app.db import DbSession, ReadSession
 from app.errors import responses
 from app.idempotency.route import IdempotentRoute
+from app.kit import sheet
 from app.kit.pagination import Page, PageParams, PageRequest, paginate
 from app.kit.types import IdPath
 from app.kit.validation import Lax, QueryFlag
@@ -171,6 +172,55 @@ async def list_transfers(
         limit=page.size + 1,
     )
     return await _page(session, found, page)
+
+
+SHEET_ROWS = 10_000
+HEADINGS = (
+    "编号", "党员", "类型", "转出组织", "转入组织", "介绍信编号", "状态", "待办步骤", "发起人",
+    "发起时间", "完成时间",
+)  # fmt: skip
+WIDTHS = (8, 12, 14, 28, 28, 16, 10, 16, 12, 18, 18)
+
+
+def _sheet_row(item: TransferRead) -> list[str | int]:
+    return [
+        item.id, item.member_name, item.kind_label, item.from_name, item.to_name,
+        item.letter_number or "", item.status_label, item.step_label or "",
+        item.started_by_name or "", sheet.local(item.created_at),
+        sheet.local(item.completed_at),
+    ]  # fmt: skip
+
+
+@router.get(
+    f"{TRANSFERS}.xlsx",
+    response_class=Response,
+    responses={200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "组织关系转接 (.xlsx)"}},
+)
+async def transfers_sheet(
+    caller: TransfersManager,
+    session: ReadSession,
+    runtime: RuntimeDep,
+    status: StatusQuery = None,
+) -> Response:
+    """The transfers of ``GET /transfers`` (those the caller may decide a step of), newest
+    first, at most 10,000, as an Excel sheet (组织关系转接) with the filter and the generation
+    time at the top."""
+    found = await service.list_managed(
+        session, caller, status=status, after_id=None, limit=SHEET_ROWS
+    )
+    names = await service.names_of(session, found)
+    items = [_read(t, names) for t in found]
+    workbook = sheet.build(
+        title="组织关系转接",
+        sheet_name="组织关系转接",
+        filters=[f"状态：{STATUS_LABELS[status] if status is not None else '全部'}"],
+        generated_at=runtime.clock.now(),
+        headings=HEADINGS,
+        widths=WIDTHS,
+        rows=(_sheet_row(item) for item in items),
+        footer=[f"共 {len(items)} 件"],
+    )
+    return sheet.download(workbook, ascii_name="transfers.xlsx", name="组织关系转接.xlsx")
 
 
 @router.post(
