@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from app.auth.scope import Scope
 from app.auth.tokens import issue_access_token
 from app.kit.identifiers import make_credit_code, make_id_number
+from app.kit.time import DISPLAY_ZONE
 from app.members import service as members_service
 from app.members.schemas import MemberCreate
 from app.models import Account, Member, Organization, OrgKind, PartyStatus, Role, RoleAssignment
@@ -88,7 +89,7 @@ class Factory:
                 EVERYWHERE,
                 self.runtime.cipher,
                 MemberCreate(**values),
-                today=date.today(),
+                today=self.runtime.clock.now().astimezone(DISPLAY_ZONE).date(),
                 now=self.runtime.clock.now(),
             )
 
