@@ -135,9 +135,18 @@ def held(period: Period, now: datetime, *, or_before: bool = False) -> ColumnEle
 # --- the branches' figures ----------------------------------------------------------------
 
 
-def _branches(root_id: int, period: Period) -> AnySelect:
+@dataclass(frozen=True)
+class Window:
+    """Only the first ``limit`` branches by id after ``after``: a page with no status filter,
+    whose branches do not depend on their figures."""
+
+    after: int | None
+    limit: int
+
+
+def _branches(root_id: int, period: Period, window: Window | None = None) -> AnySelect:
     subtree = aliased(OrgClosure)
-    return (
+    query = (
         select(Organization.id, Organization.name, Organization.kind)
         .join(subtree, subtree.descendant_id == Organization.id)
         .where(
@@ -146,6 +155,11 @@ def _branches(root_id: int, period: Period) -> AnySelect:
             Organization.created_at < period.until,
         )
     )
+    if window is None:
+        return query
+    if window.after is not None:
+        query = query.where(Organization.id > window.after)
+    return query.order_by(Organization.id).limit(window.limit)
 
 
 def _held_per_branch(branch_ids: AnySelect, period: Period, now: datetime) -> Subquery:
@@ -261,11 +275,12 @@ def _expected(norms: Subquery, branch_id: ColumnElement[int], kind: NormType, qu
     return value
 
 
-def rows(root_id: int, period: Period, now: datetime) -> Subquery:
+def rows(root_id: int, period: Period, now: datetime, window: Window | None = None) -> Subquery:
     """One row per branch: branch_id, name, kind, held_total, held_<type> for every activity
     type, expected_<type> for every norm type, last, att_expected, att_present, compliant
-    and hollow (0/1)."""
-    branches = _branches(root_id, period).subquery("branches")
+    and hollow (0/1). ``window``: only those branches (each branch's figures are its own),
+    so a page computes 21 branches, not the subtree's thousands."""
+    branches = _branches(root_id, period, window).subquery("branches")
     ids = select(branches.c.id)
     held_counts = _held_per_branch(ids, period, now)
     norms = _norms(ids)
