@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 CellValue = str | int | float | date | datetime | None
@@ -23,7 +23,14 @@ def clean(text: str) -> str:
 
 
 def append(sheet: Worksheet, values: Iterable[CellValue]) -> None:
-    sheet.append([clean(value) if isinstance(value, str) else value for value in values])
-    for cell in sheet[sheet.max_row]:
+    # The cells are made here and handed to append: reading the row back through
+    # sheet[sheet.max_row] scanned every cell of the sheet for each row (max_row, then
+    # max_column), 25 s for the 4,600 rows of a city's compliance sheet.
+    cells: list[Cell] = []
+    for column, value in enumerate(values, start=1):
+        shown = clean(value) if isinstance(value, str) else value
+        cell = Cell(sheet, row=1, column=column, value=shown)  # append sets its row
         if cell.data_type == "f":
             cell.data_type = "s"
+        cells.append(cell)
+    sheet.append(cells)

@@ -105,6 +105,9 @@ class Activity(TimestampMixin, Base):
             "geofence_radius_m IS NULL OR geofence_radius_m > 0", name="radius_positive"
         ),
         Index("ix_activities_org_id_starts_at", "org_id", "starts_at"),
+        # Compliance (app/oversight/compliance.py): a period's activities by their end, and
+        # a branch's latest held one read backwards.
+        Index("ix_activities_org_id_ends_at", "org_id", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -46,6 +46,7 @@ from app.models import (
     ActivityType,
     Attendance,
     ExpectedAttendee,
+    MeetingNorm,
     Minutes,
     NormType,
     Organization,
@@ -56,7 +57,8 @@ from app.models import (
 from app.models.activities import ReviewStatus
 from app.models.orgs import BRANCH_KINDS
 from app.oversight.errors import BranchNotFound
-from app.oversight.norms import NORM_LABELS, per_quarter_sql
+from app.oversight.literal import written
+from app.oversight.norms import DEFAULT_PER_QUARTER, NORM_LABELS
 from app.oversight.periods import Period
 
 
@@ -133,9 +135,18 @@ def held(period: Period, now: datetime, *, or_before: bool = False) -> ColumnEle
 # --- the branches' figures ----------------------------------------------------------------
 
 
-def _branches(root_id: int, period: Period) -> AnySelect:
+@dataclass(frozen=True)
+class Window:
+    """Only the first ``limit`` branches by id after ``after``: a page with no status filter,
+    whose branches do not depend on their figures."""
+
+    after: int | None
+    limit: int
+
+
+def _branches(root_id: int, period: Period, window: Window | None = None) -> AnySelect:
     subtree = aliased(OrgClosure)
-    return (
+    query = (
         select(Organization.id, Organization.name, Organization.kind)
         .join(subtree, subtree.descendant_id == Organization.id)
         .where(
@@ -144,6 +155,11 @@ def _branches(root_id: int, period: Period) -> AnySelect:
             Organization.created_at < period.until,
         )
     )
+    if window is None:
+        return query
+    if window.after is not None:
+        query = query.where(Organization.id > window.after)
+    return query.order_by(Organization.id).limit(window.limit)
 
 
 def _held_per_branch(branch_ids: AnySelect, period: Period, now: datetime) -> Subquery:
@@ -162,34 +178,38 @@ def _held_per_branch(branch_ids: AnySelect, period: Period, now: datetime) -> Su
     )
 
 
-def _last_held(branch_ids: AnySelect, period: Period, now: datetime) -> Subquery:
-    """The end of each branch's latest held activity up to the period's end, in it or
-    before: how long a hollow branch has been idle."""
+def _last_held(branch_id: ColumnElement[int], period: Period, now: datetime) -> Any:
+    """SQL: the end of the branch's latest held activity up to the period's end, in it or
+    before (how long a hollow branch has been idle): read backwards on the branch's ends
+    (ix_activities_org_id_ends_at) to the first one held."""
     return (
-        select(Activity.org_id.label("branch_id"), func.max(Activity.ends_at).label("last"))
-        .where(
-            Activity.org_id.in_(branch_ids),
-            held(period, now, or_before=True),
-        )
-        .group_by(Activity.org_id)
-        .subquery("last_held")
+        select(Activity.ends_at)
+        .where(Activity.org_id == branch_id, held(period, now, or_before=True))
+        .order_by(Activity.ends_at.desc())
+        .limit(1)
+        .scalar_subquery()
     )
 
 
-def _attendance(branch_ids: AnySelect, period: Period, now: datetime) -> Subquery:
-    """Over each branch's held activities of the period: the expected attendees, and of
-    them those present or late (出席率 = 实到 / 应到)."""
-    return (
-        select(
-            Activity.org_id.label("branch_id"),
-            func.count(ExpectedAttendee.member_id).label("expected"),
-            func.count(Attendance.id).label("present"),
-        )
-        .join(ExpectedAttendee, ExpectedAttendee.activity_id == Activity.id)
-        .outerjoin(
+def _attendance(branch_id: ColumnElement[int], period: Period, now: datetime) -> tuple[Any, Any]:
+    """SQL: over the branch's held activities of the period, the expected attendees, and of
+    them those present or late (出席率 = 实到 / 应到). Correlated, so a page reads only its
+    own branches' rows."""
+    expected = (
+        select(func.count())
+        .select_from(ExpectedAttendee)
+        .join(Activity, Activity.id == ExpectedAttendee.activity_id)
+        .where(Activity.org_id == branch_id, held(period, now))
+        .scalar_subquery()
+    )
+    present = (
+        select(func.count())
+        .select_from(ExpectedAttendee)
+        .join(Activity, Activity.id == ExpectedAttendee.activity_id)
+        .join(
             Attendance,
             and_(
-                Attendance.activity_id == Activity.id,
+                Attendance.activity_id == ExpectedAttendee.activity_id,
                 Attendance.member_id == ExpectedAttendee.member_id,
                 or_(
                     Attendance.review_status.is_(None),
@@ -197,10 +217,10 @@ def _attendance(branch_ids: AnySelect, period: Period, now: datetime) -> Subquer
                 ),
             ),
         )
-        .where(Activity.org_id.in_(branch_ids), held(period, now))
-        .group_by(Activity.org_id)
-        .subquery("attendance")
+        .where(Activity.org_id == branch_id, held(period, now))
+        .scalar_subquery()
     )
+    return expected, present
 
 
 def _has_party_groups(branch_id: ColumnElement[int]) -> ColumnElement[bool]:
@@ -208,24 +228,63 @@ def _has_party_groups(branch_id: ColumnElement[int]) -> ColumnElement[bool]:
     return exists().where(group.org_id == branch_id)
 
 
-def expected_sql(branch_id: ColumnElement[int], kind: NormType, quarters: int) -> Any:
+def _norms(branch_ids: AnySelect) -> Subquery:
+    """Per branch with a norm set above it: the value per quarter of the nearest committee
+    above it that set one, per norm type (``norm_<type>``, null where none did). One pass
+    over the few norms and their subtrees, not a lookup per branch and type."""
+    closure = aliased(OrgClosure)
+    ranked = (
+        select(
+            closure.descendant_id.label("branch_id"),
+            MeetingNorm.activity_type,
+            MeetingNorm.per_quarter,
+            func.row_number()
+            .over(
+                partition_by=(closure.descendant_id, MeetingNorm.activity_type),
+                order_by=closure.depth,
+            )
+            .label("nearest"),
+        )
+        .join(closure, closure.ancestor_id == MeetingNorm.committee_id)
+        .where(closure.descendant_id.in_(branch_ids))
+        .subquery("ranked")
+    )
+    return (
+        select(
+            ranked.c.branch_id,
+            *(
+                func.max(ranked.c.per_quarter)
+                .filter(ranked.c.activity_type == kind)
+                .label(f"norm_{kind.value}")
+                for kind in NormType
+            ),
+        )
+        .where(ranked.c.nearest == 1)
+        .group_by(ranked.c.branch_id)
+        .subquery("norms")
+    )
+
+
+def _expected(norms: Subquery, branch_id: ColumnElement[int], kind: NormType, quarters: int) -> Any:
     """SQL: how many meetings of ``kind`` the branch is expected to hold in a period of
-    ``quarters`` quarters; party group meetings only of a branch that has party groups."""
-    value = per_quarter_sql(branch_id, kind) * quarters
+    ``quarters`` quarters: the nearest committee's norm, else the default; party group
+    meetings only of a branch that has party groups."""
+    value = func.coalesce(norms.c[f"norm_{kind.value}"], DEFAULT_PER_QUARTER[kind]) * quarters
     if kind is NormType.PARTY_GROUP:
         return case((_has_party_groups(branch_id), value), else_=0)
     return value
 
 
-def rows(root_id: int, period: Period, now: datetime) -> Subquery:
+def rows(root_id: int, period: Period, now: datetime, window: Window | None = None) -> Subquery:
     """One row per branch: branch_id, name, kind, held_total, held_<type> for every activity
     type, expected_<type> for every norm type, last, att_expected, att_present, compliant
-    and hollow (0/1)."""
-    branches = _branches(root_id, period).subquery("branches")
+    and hollow (0/1). ``window``: only those branches (each branch's figures are its own),
+    so a page computes 21 branches, not the subtree's thousands."""
+    branches = _branches(root_id, period, window).subquery("branches")
     ids = select(branches.c.id)
     held_counts = _held_per_branch(ids, period, now)
-    last = _last_held(ids, period, now)
-    attendance = _attendance(ids, period, now)
+    norms = _norms(ids)
+    att_expected, att_present = _attendance(branches.c.id, period, now)
     inner = (
         select(
             branches.c.id.label("branch_id"),
@@ -237,16 +296,17 @@ def rows(root_id: int, period: Period, now: datetime) -> Subquery:
                 for kind in ActivityType
             ),
             *(
-                expected_sql(branches.c.id, kind, period.quarters).label(f"expected_{kind.value}")
+                _expected(norms, branches.c.id, kind, period.quarters).label(
+                    f"expected_{kind.value}"
+                )
                 for kind in NormType
             ),
-            last.c.last,
-            func.coalesce(attendance.c.expected, 0).label("att_expected"),
-            func.coalesce(attendance.c.present, 0).label("att_present"),
+            _last_held(branches.c.id, period, now).label("last"),
+            att_expected.label("att_expected"),
+            att_present.label("att_present"),
         )
         .outerjoin(held_counts, held_counts.c.branch_id == branches.c.id)
-        .outerjoin(last, last.c.branch_id == branches.c.id)
-        .outerjoin(attendance, attendance.c.branch_id == branches.c.id)
+        .outerjoin(norms, norms.c.branch_id == branches.c.id)
         .subquery("figures")
     )
     met = and_(
@@ -270,10 +330,12 @@ class Counts:
 async def counts(session: AsyncSession, figures: Subquery) -> Counts:
     found = (
         await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(figures.c.compliant), 0),
-                func.coalesce(func.sum(figures.c.hollow), 0),
+            written(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(figures.c.compliant), 0),
+                    func.coalesce(func.sum(figures.c.hollow), 0),
+                )
             )
         )
     ).one()
@@ -331,13 +393,15 @@ async def branch_page(
     query = _listed(figures, status).limit(limit)
     if after is not None:
         query = query.where(figures.c.branch_id > after)
-    return [_figure(row) for row in (await session.execute(query)).all()]
+    return [_figure(row) for row in (await session.execute(written(query))).all()]
 
 
 async def every_branch(
     session: AsyncSession, figures: Subquery, status: Status | None
 ) -> list[BranchFigure]:
-    return [_figure(row) for row in (await session.execute(_listed(figures, status))).all()]
+    return [
+        _figure(row) for row in (await session.execute(written(_listed(figures, status)))).all()
+    ]
 
 
 # --- one branch's activities --------------------------------------------------------------
@@ -345,10 +409,12 @@ async def every_branch(
 
 async def branch_in_scope(session: AsyncSession, scope: Scope, branch_id: int) -> Organization:
     found = await session.scalar(
-        select(Organization).where(
-            Organization.id == branch_id,
-            Organization.kind.in_(BRANCH_KINDS),
-            scope.covers(Organization.id),
+        written(
+            select(Organization).where(
+                Organization.id == branch_id,
+                Organization.kind.in_(BRANCH_KINDS),
+                scope.covers(Organization.id),
+            )
         )
     )
     if found is None:
@@ -458,7 +524,7 @@ async def activity_page(
                 and_(Activity.ends_at == after.ends_at, Activity.id > after.id),
             )
         )
-    return [_line(row, now) for row in (await session.execute(query.limit(limit))).all()]
+    return [_line(row, now) for row in (await session.execute(written(query.limit(limit)))).all()]
 
 
 def activity_key(line: ActivityLine) -> ActivityKey:

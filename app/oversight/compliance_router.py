@@ -19,6 +19,7 @@ from app.orgs.errors import OrgNotFound
 from app.oversight import compliance, norms, periods
 from app.oversight.dependencies import OversightManager, OversightReader
 from app.oversight.errors import BranchNotFound, CommitteeNotFound
+from app.oversight.literal import without_jit
 from app.oversight.periods import PeriodQuery
 from app.oversight.schemas import (
     ActivityHeldRead,
@@ -89,10 +90,16 @@ async def compliance_list(
     """三会一课 compliance and hollow branches over a quarter or a year."""
     org = await orgs_service.get_in_scope(session, caller.scope(Permission.OVERSIGHT_READ), org_id)
     chosen = periods.chosen(period, today=runtime.today())
-    figures = compliance.rows(org.id, chosen, runtime.clock.now())
-    found = await compliance.branch_page(
-        session, figures, status, after=page.after, limit=page.size + 1
-    )
+    now = runtime.clock.now()
+    figures = compliance.rows(org.id, chosen, now)
+    # Without a status filter the page's branches are known before their figures.
+    window = compliance.Window(page.after, page.size + 1) if status is None else None
+    shown_figures = compliance.rows(org.id, chosen, now, window)
+    async with without_jit(session):
+        found = await compliance.branch_page(
+            session, shown_figures, status, after=page.after, limit=page.size + 1
+        )
+        found_counts = await compliance.counts(session, figures)
     shown = found[: page.size]
     return ComplianceRead(
         org_id=org.id,
@@ -100,7 +107,7 @@ async def compliance_list(
         period=chosen.name,
         first=chosen.first,
         last=chosen.last,
-        counts=ComplianceCounts.model_validate(await compliance.counts(session, figures)),
+        counts=ComplianceCounts.model_validate(found_counts),
         items=[BranchComplianceRead.model_validate(figure) for figure in shown],
         next_cursor=encode_cursor(shown[-1].org_id) if len(found) > page.size else None,
     )
@@ -129,6 +136,9 @@ async def compliance_sheet(
     org = await orgs_service.get_in_scope(session, caller.scope(Permission.OVERSIGHT_READ), org_id)
     chosen = periods.chosen(period, today=runtime.today())
     figures = compliance.rows(org.id, chosen, runtime.clock.now())
+    async with without_jit(session):
+        every = await compliance.every_branch(session, figures, status)
+        found_counts = await compliance.counts(session, figures)
     workbook = sheet.build(
         title="三会一课落实情况",
         sheet_name="三会一课",
@@ -136,8 +146,8 @@ async def compliance_sheet(
         generated_at=runtime.clock.now(),
         headings=compliance.HEADINGS,
         widths=compliance.WIDTHS,
-        rows=compliance.sheet_rows(await compliance.every_branch(session, figures, status)),
-        footer=compliance.footer(await compliance.counts(session, figures)),
+        rows=compliance.sheet_rows(every),
+        footer=compliance.footer(found_counts),
     )
     return sheet.download(
         workbook,

@@ -31,6 +31,7 @@ from app.models import (
     Rating,
 )
 from app.oversight.definitions import COVERAGE_LABELS, Coverage, coverage
+from app.oversight.literal import written
 
 AFFILIATION_LABELS: dict[AffiliationMode, str] = {
     AffiliationMode.TERRITORIAL: "属地",
@@ -160,7 +161,7 @@ def _counts(row: Sequence[Any]) -> Counts:
 
 async def counts(session: AsyncSession, root_id: int, as_of: date) -> Counts:
     rows = covered(root_id, as_of)
-    return _counts((await session.execute(select(*_count_columns(rows)))).one())
+    return _counts((await session.execute(written(select(*_count_columns(rows))))).one())
 
 
 @dataclass(frozen=True)
@@ -185,29 +186,37 @@ async def picture(session: AsyncSession, root_id: int, as_of: date) -> Picture:
     mode = rows.c.affiliation_mode
     by_mode = {
         Affiliation(UNRECORDED if row[0] is None else row[0]): _counts(row[1:])
-        for row in (await session.execute(select(mode, *_count_columns(rows)).group_by(mode))).all()
+        for row in (
+            await session.execute(written(select(mode, *_count_columns(rows)).group_by(mode)))
+        ).all()
     }
     contradictions = (
         await session.execute(
-            select(*(func.coalesce(func.sum(rows.c[kind.value]), 0) for kind in Contradiction))
+            written(
+                select(*(func.coalesce(func.sum(rows.c[kind.value]), 0) for kind in Contradiction))
+            )
         )
     ).one()
     subtree = aliased(OrgClosure)
     designated = (
         await session.execute(
-            select(Organization.id.label("org_id"), Organization.name)
-            .join(ComprehensiveCommittee, ComprehensiveCommittee.org_id == Organization.id)
-            .join(subtree, subtree.descendant_id == Organization.id)
-            .where(subtree.ancestor_id == root_id)
-            .order_by(Organization.depth, Organization.id)
+            written(
+                select(Organization.id.label("org_id"), Organization.name)
+                .join(ComprehensiveCommittee, ComprehensiveCommittee.org_id == Organization.id)
+                .join(subtree, subtree.descendant_id == Organization.id)
+                .where(subtree.ancestor_id == root_id)
+                .order_by(Organization.depth, Organization.id)
+            )
         )
     ).all()
     above = aliased(OrgClosure)
     under = await session.scalar(
-        select(
-            exists().where(
-                above.descendant_id == root_id,
-                above.ancestor_id == ComprehensiveCommittee.org_id,
+        written(
+            select(
+                exists().where(
+                    above.descendant_id == root_id,
+                    above.ancestor_id == ComprehensiveCommittee.org_id,
+                )
             )
         )
     )
@@ -258,7 +267,7 @@ async def org_page(
     query = _listed(rows, chosen).limit(limit)
     if after is not None:
         query = query.where(rows.c.org_id > after)
-    found: Sequence[Row[Any]] = (await session.execute(query)).all()
+    found: Sequence[Row[Any]] = (await session.execute(written(query))).all()
     return found
 
 
@@ -266,7 +275,7 @@ async def every_org(
     session: AsyncSession, root_id: int, as_of: date, chosen: OrgFilter
 ) -> Sequence[Row[Any]]:
     found: Sequence[Row[Any]] = (
-        await session.execute(_listed(covered(root_id, as_of), chosen))
+        await session.execute(written(_listed(covered(root_id, as_of), chosen)))
     ).all()
     return found
 

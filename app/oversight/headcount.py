@@ -51,6 +51,7 @@ from app.oversight.definitions import (
     relation_here,
     transfer_in_rate,
 )
+from app.oversight.literal import written
 from app.oversight.periods import Period, parse
 
 KIND_LABELS: dict[RosterChangeKind, str] = {
@@ -173,12 +174,12 @@ async def page(
     query = select(rows).order_by(rows.c.org_id).limit(limit)
     if after is not None:
         query = query.where(rows.c.org_id > after)
-    return [_org_count(row) for row in (await session.execute(query)).all()]
+    return [_org_count(row) for row in (await session.execute(written(query))).all()]
 
 
 async def every(session: AsyncSession, root_id: int, as_of: date) -> list[OrgCount]:
     rows = counted(root_id, as_of)
-    found = (await session.execute(select(rows).order_by(rows.c.org_id))).all()
+    found = (await session.execute(written(select(rows).order_by(rows.c.org_id)))).all()
     return [_org_count(row) for row in found]
 
 
@@ -186,13 +187,15 @@ async def totals(session: AsyncSession, root_id: int, as_of: date) -> Totals:
     rows = counted(root_id, as_of)
     found = (
         await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(rows.c.staff_count), 0),
-                func.count().filter(rows.c.staff_count.is_(None)),
-                func.coalesce(func.sum(rows.c.party_members_working), 0),
-                func.coalesce(func.sum(rows.c.formal_members_working), 0),
-                func.coalesce(func.sum(rows.c.relation_here), 0),
+            written(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(rows.c.staff_count), 0),
+                    func.count().filter(rows.c.staff_count.is_(None)),
+                    func.coalesce(func.sum(rows.c.party_members_working), 0),
+                    func.coalesce(func.sum(rows.c.formal_members_working), 0),
+                    func.coalesce(func.sum(rows.c.relation_here), 0),
+                )
             )
         )
     ).one()
@@ -253,14 +256,16 @@ async def _changes_per_quarter(
     ).label("quarter")
     found = (
         await session.execute(
-            select(index, RosterChange.kind, func.count())
-            .where(
-                _in_subtree(root_id),
-                RosterChange.party_status.in_(PARTY_STATUSES),
-                RosterChange.occurred_on >= periods[0].first,
-                RosterChange.occurred_on <= periods[-1].last,
+            written(
+                select(index, RosterChange.kind, func.count())
+                .where(
+                    _in_subtree(root_id),
+                    RosterChange.party_status.in_(PARTY_STATUSES),
+                    RosterChange.occurred_on >= periods[0].first,
+                    RosterChange.occurred_on <= periods[-1].last,
+                )
+                .group_by(index, RosterChange.kind)
             )
-            .group_by(index, RosterChange.kind)
         )
     ).all()
     return {(int(number), RosterChangeKind(kind)): int(n) for number, kind, n in found}
@@ -389,11 +394,11 @@ async def ledger_page(
                 and_(RosterChange.occurred_on == after.occurred_on, RosterChange.id < after.id),
             )
         )
-    return [_line(row) for row in (await session.execute(query)).all()]
+    return [_line(row) for row in (await session.execute(written(query))).all()]
 
 
 async def every_line(session: AsyncSession, root_id: int, chosen: LedgerFilter) -> list[LedgerLine]:
-    return [_line(row) for row in (await session.execute(_ledger(root_id, chosen))).all()]
+    return [_line(row) for row in (await session.execute(written(_ledger(root_id, chosen)))).all()]
 
 
 def ledger_key(line: LedgerLine) -> LedgerKey:

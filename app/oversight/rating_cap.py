@@ -27,6 +27,7 @@ from app.oversight.definitions import (
     coverage,
     formal_member,
 )
+from app.oversight.literal import written
 
 
 def capped(root_id: int) -> Subquery:
@@ -93,7 +94,9 @@ class Totals:
 async def totals(session: AsyncSession, root_id: int) -> Totals:
     rows = capped(root_id)
     found = (
-        await session.execute(select(func.count(), func.coalesce(func.sum(rows.c.over_cap), 0)))
+        await session.execute(
+            written(select(func.count(), func.coalesce(func.sum(rows.c.over_cap), 0)))
+        )
     ).one()
     return Totals(int(found[0]), int(found[1]))
 
@@ -116,9 +119,11 @@ async def _with_exceptions(session: AsyncSession, rows: Sequence[Row[Any]]) -> l
     )
     events = (
         await session.execute(
-            select(AuditEvent, Member.name)
-            .join(latest, latest.c.id == AuditEvent.id)
-            .outerjoin(Member, Member.account_id == AuditEvent.actor_account_id)
+            written(
+                select(AuditEvent, Member.name)
+                .join(latest, latest.c.id == AuditEvent.id)
+                .outerjoin(Member, Member.account_id == AuditEvent.actor_account_id)
+            )
         )
     ).all()
     by_org = {
@@ -158,12 +163,14 @@ async def page(
     query = _listed(rows, over_cap).limit(limit)
     if after is not None:
         query = query.where(rows.c.org_id > after)
-    return await _with_exceptions(session, (await session.execute(query)).all())
+    return await _with_exceptions(session, (await session.execute(written(query))).all())
 
 
 async def every(session: AsyncSession, root_id: int, over_cap: bool | None) -> list[CappedOrg]:
     rows = capped(root_id)
-    return await _with_exceptions(session, (await session.execute(_listed(rows, over_cap))).all())
+    return await _with_exceptions(
+        session, (await session.execute(written(_listed(rows, over_cap)))).all()
+    )
 
 
 # --- the sheet ----------------------------------------------------------------------------
