@@ -83,7 +83,7 @@ data, with the definitions of the oversight figures (issue 13):
     "/orgs/{org_id}/annual-report/{year}.xlsx",
     response_class=Response,
     responses={
-        200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "年度报告党建部分 (.xlsx)"},
+        200: sheet.answer("年度报告党建部分 (.xlsx)"),
         **READ_REFUSALS,
     },
     description="The section as an Excel sheet (年度报告党建部分): a row per item (板块, 项目, "

@@ -54,7 +54,7 @@ async def activity_attendance(
     "/activities/{activity_id}/sign-in-sheet.xlsx",
     response_class=Response,
     responses={
-        200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "签到表 (.xlsx)"},
+        200: kit_sheet.answer("签到表 (.xlsx)"),
         **responses(ActivityNotFound),
     },
 )

@@ -13,13 +13,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from app.attendance.service import PersonState, RosterLine, RosterSummary
-from app.kit import sheet as kit_sheet
 from app.kit import xlsx
 from app.kit.time import DISPLAY_ZONE
 from app.models import Activity, ActivityType, CheckInMethod, PartyStatus
 from app.models.activities import RecordSource, ReviewStatus
-
-MEDIA_TYPE = kit_sheet.MEDIA_TYPE
 
 TYPE_NAMES = {
     ActivityType.BRANCH_GENERAL_MEETING: "支部党员大会",

@@ -3,7 +3,7 @@ year, and the .xlsx sheet of it."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -61,7 +61,6 @@ YearQuery = Annotated[int, Query(ge=2000, le=2100, description="The year of the 
 StatusQuery = Annotated[Annotated[NominationStatus, Lax] | None, Query()]
 KindQuery = Annotated[Annotated[HonourKind, Lax] | None, Query()]
 EVERYWHERE = Scope(everywhere=True)
-SHEET_MEDIA: dict[str, Any] = {"content": {sheet.MEDIA_TYPE: {}}}
 
 
 @router.post(
@@ -118,7 +117,7 @@ async def list_nominations(
     ".xlsx",
     response_class=Response,
     responses={
-        200: {**SHEET_MEDIA, "description": "荣誉推荐情况 (.xlsx)"},
+        200: sheet.answer("荣誉推荐情况 (.xlsx)"),
         **responses(OrgNotFound),
     },
     description="The same nominations as an Excel sheet (荣誉推荐情况), every one, with the "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Response
@@ -20,6 +21,12 @@ from app.kit import xlsx
 from app.kit.time import DISPLAY_ZONE
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def answer(description: str) -> dict[str, Any]:
+    """A route's OpenAPI entry for its 200 answering a workbook:
+    ``responses={200: sheet.answer("签到表 (.xlsx)")}``."""
+    return {"content": {MEDIA_TYPE: {}}, "description": description}
 
 
 def local(moment: datetime | None) -> str:

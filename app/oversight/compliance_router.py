@@ -117,7 +117,7 @@ async def compliance_list(
     "/compliance.xlsx",
     response_class=Response,
     responses={
-        200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "三会一课落实情况 (.xlsx)"},
+        200: sheet.answer("三会一课落实情况 (.xlsx)"),
         **responses(OrgNotFound),
     },
     description="The branches' compliance as an Excel sheet (三会一课落实情况), every branch, "

@@ -5,7 +5,7 @@ quarter by quarter with the additions and removals, the roster ledger behind the
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator
@@ -50,7 +50,6 @@ AsOfQuery = Annotated[
     IsoDate | None,
     Query(description="The day counted (Beijing time), not after today; today by default"),
 ]
-SHEET_MEDIA: dict[str, Any] = {"content": {sheet.MEDIA_TYPE: {}}}
 LONGEST_TREND = 40  # quarters: the trend runs one totals statement per quarter
 
 
@@ -177,7 +176,7 @@ async def headcount_list(
     "/headcount.xlsx",
     response_class=Response,
     responses={
-        200: {**SHEET_MEDIA, "description": "社会组织党员人数 (.xlsx)"},
+        200: sheet.answer("社会组织党员人数 (.xlsx)"),
         **responses(OrgNotFound, AsOfInFuture),
     },
     description="The head counts as an Excel sheet (社会组织党员人数), every organization and a "
@@ -294,7 +293,7 @@ async def headcount_trend(
     "/headcount/trend.xlsx",
     response_class=Response,
     responses={
-        200: {**SHEET_MEDIA, "description": "党员人数季度变化 (.xlsx)"},
+        200: sheet.answer("党员人数季度变化 (.xlsx)"),
         **TREND_REFUSALS,
     },
     description="The trend as an Excel sheet (党员人数季度变化): a row per quarter, with the "
@@ -387,7 +386,7 @@ async def roster_changes(
 @router.get(
     "/roster-changes.xlsx",
     response_class=Response,
-    responses={200: {**SHEET_MEDIA, "description": "党员增减台账 (.xlsx)"}, **LEDGER_REFUSALS},
+    responses={200: sheet.answer("党员增减台账 (.xlsx)"), **LEDGER_REFUSALS},
     description="The ledger's rows as an Excel sheet (党员增减台账), every one, with the "
     "filters and the generation time at the top." + LEDGER_DESCRIPTION,
 )

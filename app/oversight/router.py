@@ -51,7 +51,6 @@ AsOfQuery = Annotated[
     IsoDate | None,
     Query(description="The day counted (Beijing time), not after today; today by default"),
 ]
-SHEET_MEDIA: dict[str, Any] = {"content": {sheet.MEDIA_TYPE: {}}}
 
 COVERAGE_DEFINITIONS = """
 
@@ -201,7 +200,7 @@ async def coverage_orgs(
     "/coverage/orgs.xlsx",
     response_class=Response,
     responses={
-        200: {**SHEET_MEDIA, "description": "社会组织覆盖情况 (.xlsx)"},
+        200: sheet.answer("社会组织覆盖情况 (.xlsx)"),
         **responses(OrgNotFound, AsOfInFuture),
     },
     description="The same organizations as an Excel sheet (社会组织覆盖情况), every one, "
@@ -279,7 +278,7 @@ async def affiliation(
     "/coverage/affiliation.xlsx",
     response_class=Response,
     responses={
-        200: {**SHEET_MEDIA, "description": "隶属关系与覆盖情况 (.xlsx)"},
+        200: sheet.answer("隶属关系与覆盖情况 (.xlsx)"),
         **responses(OrgNotFound, AsOfInFuture),
     },
     description="The affiliation picture as an Excel sheet (隶属关系与覆盖情况): a row per "
@@ -389,7 +388,7 @@ async def rating_cap_list(
     "/rating-cap.xlsx",
     response_class=Response,
     responses={
-        200: {**SHEET_MEDIA, "description": "评估等级上限 (.xlsx)"},
+        200: sheet.answer("评估等级上限 (.xlsx)"),
         **responses(OrgNotFound),
     },
     description="The capped organizations as an Excel sheet (评估等级上限), every one, with "

@@ -63,9 +63,7 @@ what happened after it changes nothing.
 - Open over 48 h: of the asked, those that at the cutoff had waited more than 48 hours
   (exactly 48 h is not more) with no visible answer and were not closed before it."""
 
-SHEET: dict[int | str, dict[str, Any]] = {
-    200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "问答情况 (.xlsx)"}
-}
+SHEET: dict[int | str, dict[str, Any]] = {200: sheet.answer("问答情况 (.xlsx)")}
 REFUSALS = responses(OrgNotFound, InvalidPeriod, PeriodTooLong)
 
 

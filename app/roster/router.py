@@ -124,7 +124,7 @@ async def _uploaded(request: Request) -> tuple[template.UploadedSheet, str | Non
     "/template.xlsx",
     response_class=Response,
     responses={
-        200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "党员花名册导入模板 (.xlsx)"},
+        200: sheet.answer("党员花名册导入模板 (.xlsx)"),
         **responses(OrgNotFound),
     },
 )
@@ -195,7 +195,7 @@ async def import_roster(
     response_class=Response,
     openapi_extra=_UPLOAD_BODY,
     responses={
-        200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "花名册及错误说明 (.xlsx)"},
+        200: sheet.answer("花名册及错误说明 (.xlsx)"),
         **responses(*_SHEET_ERRORS),
     },
     description="The uploaded roster given back as an .xlsx: its rows as they were, under "

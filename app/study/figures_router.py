@@ -60,9 +60,7 @@ subtree of `org_id`, an organization in the caller's study scope (another: 404).
 - Materials completed: materials the member completed in the period.
 - Points: the points entries of the period's days, retractions included (they net out)."""
 
-SHEET: dict[int | str, dict[str, Any]] = {
-    200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "学习情况 (.xlsx)"}
-}
+SHEET: dict[int | str, dict[str, Any]] = {200: sheet.answer("学习情况 (.xlsx)")}
 REFUSALS = responses(OrgNotFound, InvalidPeriod, PeriodTooLong)
 
 

@@ -179,7 +179,7 @@ def _member_key(row: Any) -> int:
     "/study/tasks/{task_id}/completion.xlsx",
     response_class=Response,
     responses={
-        200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "完成情况 (.xlsx)"},
+        200: sheet.answer("完成情况 (.xlsx)"),
         **responses(TaskNotFound),
     },
 )

@@ -194,7 +194,7 @@ def _sheet_row(item: TransferRead) -> list[str | int]:
 @router.get(
     f"{TRANSFERS}.xlsx",
     response_class=Response,
-    responses={200: {"content": {sheet.MEDIA_TYPE: {}}, "description": "组织关系转接 (.xlsx)"}},
+    responses={200: sheet.answer("组织关系转接 (.xlsx)")},
 )
 async def transfers_sheet(
     caller: TransfersManager,

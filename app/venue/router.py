@@ -4,7 +4,7 @@ evidence, and the committee's list of its subtree with the .xlsx sheet of it."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response, status
 
@@ -296,7 +296,6 @@ MissingQuery = Annotated[
     QueryFlag | None,
     Query(description="true: only those missing at least one item; false: those with all six"),
 ]
-SHEET_MEDIA: dict[str, Any] = {"content": {sheet.MEDIA_TYPE: {}}}
 LIST_DEFINITIONS = """
 
 Listed: the general branches, branches and joint branches of the subtree of `org_id` (the
@@ -350,7 +349,7 @@ async def list_checklists(
     "/api/v1/venue/checklists.xlsx",
     response_class=Response,
     responses={
-        200: {**SHEET_MEDIA, "description": "党组织活动场所“六有”情况 (.xlsx)"},
+        200: sheet.answer("党组织活动场所“六有”情况 (.xlsx)"),
         **responses(OrgNotFound),
     },
     description="The same organizations as an Excel sheet (党组织活动场所“六有”情况), every "
