@@ -19,13 +19,12 @@ from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit import sheet
 from app.kit.pagination import InvalidCursor, PageParams, decode_key, encode_cursor
-from app.kit.types import INT32_MAX, Digits
 from app.kit.validation import IsoDate
 from app.models import Organization, RosterChangeKind
 from app.orgs import service as orgs_service
 from app.orgs.errors import OrgNotFound
 from app.oversight import headcount, periods
-from app.oversight.dependencies import OversightReader
+from app.oversight.dependencies import AsOfQuery, OrgQuery, OversightReader
 from app.oversight.errors import AsOfInFuture
 from app.oversight.headcount_errors import InvalidDayRange, InvalidQuarterRange, QuarterInFuture
 from app.oversight.headcount_schemas import (
@@ -41,15 +40,6 @@ from app.runtime import Runtime, RuntimeDep
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/oversight", tags=["oversight"])
 
-OrgQuery = Annotated[
-    int,
-    Query(ge=1, le=INT32_MAX, description="The organization whose subtree is counted"),
-    Digits,
-]
-AsOfQuery = Annotated[
-    IsoDate | None,
-    Query(description="The day counted (Beijing time), not after today; today by default"),
-]
 LONGEST_TREND = 40  # quarters: the trend runs one totals statement per quarter
 
 

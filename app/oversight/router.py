@@ -17,15 +17,15 @@ from app.errors import responses
 from app.idempotency.route import IdempotentRoute
 from app.kit import sheet
 from app.kit.pagination import InvalidCursor, PageParams, encode_cursor
-from app.kit.types import INT32_MAX, Digits, IdPath
-from app.kit.validation import IsoDate, QueryFlag
+from app.kit.types import IdPath
+from app.kit.validation import QueryFlag
 from app.models import Organization
 from app.orgs import service as orgs_service
 from app.orgs.errors import OrgNotFound
 from app.oversight import comprehensive, rating_cap
 from app.oversight import coverage as figures
 from app.oversight.definitions import COVERAGE_LABELS, Coverage
-from app.oversight.dependencies import OversightManager, OversightReader
+from app.oversight.dependencies import AsOfQuery, OrgQuery, OversightManager, OversightReader
 from app.oversight.errors import AsOfInFuture, CommitteeNotFound
 from app.oversight.schemas import (
     AffiliationRead,
@@ -42,15 +42,6 @@ from app.runtime import Runtime, RuntimeDep
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/oversight", tags=["oversight"])
 
-OrgQuery = Annotated[
-    int,
-    Query(ge=1, le=INT32_MAX, description="The organization whose subtree is counted"),
-    Digits,
-]
-AsOfQuery = Annotated[
-    IsoDate | None,
-    Query(description="The day counted (Beijing time), not after today; today by default"),
-]
 
 COVERAGE_DEFINITIONS = """
 
