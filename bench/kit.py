@@ -21,6 +21,8 @@ from typing import Any
 import asyncpg
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 
 from app.kit.gc_tuning import tune_for_serving
 
@@ -191,3 +193,26 @@ def ceiling_lifespan(
         await app.state.pool.close()
 
     return lifespan
+
+
+Statement = tuple[str, tuple[Any, ...]]
+
+
+class Recorder:
+    """The statements SQLAlchemy sends the driver, as sent (asyncpg's $n and the values):
+    a ``before_cursor_execute`` listener, recording while ``statements`` is a list."""
+
+    def __init__(self) -> None:
+        self.statements: list[Statement] | None = None
+
+    def __call__(
+        self,
+        conn: Connection,  # noqa: ARG002 - SQLAlchemy's signature
+        cursor: DBAPICursor,  # noqa: ARG002
+        statement: str,
+        parameters: Any,
+        context: ExecutionContext | None,  # noqa: ARG002
+        executemany: bool,  # noqa: ARG002
+    ) -> None:
+        if self.statements is not None:
+            self.statements.append((statement, tuple(parameters or ())))

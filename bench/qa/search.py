@@ -51,8 +51,6 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import Connection
-from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -61,7 +59,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(1, str(ROOT))
 
 import kit  # noqa: E402
-from kit import log  # noqa: E402
+from kit import Recorder, Statement, log  # noqa: E402
 
 from app.auth.tokens import issue_access_token  # noqa: E402
 from app.config import Environment, Settings  # noqa: E402
@@ -385,28 +383,6 @@ def specs(caller: str, kind: str, count: int) -> list[Spec]:
         Spec(caller, kind, accounts[i % len(accounts)], queries[i % len(queries)])
         for i in range(count)
     ]
-
-
-Statement = tuple[str, tuple[Any, ...]]
-
-
-class Recorder:
-    """The statements SQLAlchemy sends the driver, as sent (asyncpg's $n and the values)."""
-
-    def __init__(self) -> None:
-        self.statements: list[Statement] | None = None
-
-    def __call__(
-        self,
-        conn: Connection,  # noqa: ARG002 - SQLAlchemy's signature
-        cursor: DBAPICursor,  # noqa: ARG002
-        statement: str,
-        parameters: Any,
-        context: ExecutionContext | None,  # noqa: ARG002
-        executemany: bool,  # noqa: ARG002
-    ) -> None:
-        if self.statements is not None:
-            self.statements.append((statement, tuple(parameters or ())))
 
 
 async def capture(url: str, wanted: set[tuple[int, str]], tokens: dict[int, str]) -> dict[
